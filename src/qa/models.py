@@ -1,0 +1,162 @@
+"""The data contract: frozen pydantic models that every surface serialises.
+
+`qa ask --json`, HTTP, MCP and the OpenAI-compatible routes all emit these exact
+models, so a field renamed here is renamed everywhere (and breaks a test).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class Document(_Frozen):
+    """One source file after reading and normalisation."""
+
+    id: str
+    title: str
+    source: str = Field(description="Path relative to the corpus folder.")
+    format: Literal["txt", "md", "html", "pdf"]
+    text: str = Field(description="Normalised text; passage offsets index into it.")
+    page_starts: list[int] = Field(
+        default_factory=list, description="PDF only: offset in `text` where each page begins."
+    )
+    metadata: dict[str, str] = Field(default_factory=dict)
+    content_hash: str
+
+    def page_at(self, offset: int) -> int | None:
+        """1-based page holding `offset`, or None for documents without pages."""
+        if not self.page_starts:
+            return None
+        page = 1
+        for i, start in enumerate(self.page_starts):
+            if start <= offset:
+                page = i + 1
+        return page
+
+
+class Passage(_Frozen):
+    """A retrievable span of one document; `document.text[start:end] == text`."""
+
+    id: str
+    document_id: str
+    title: str
+    source: str
+    page: int | None = None
+    headings: list[str] = Field(default_factory=list)
+    start: int
+    end: int
+    text: str
+    sentences: list[tuple[int, int]] = Field(
+        default_factory=list, description="Sentence spans, as offsets into `text`."
+    )
+
+
+class Hit(_Frozen):
+    """One search result."""
+
+    rank: int
+    passage_id: str
+    document: str = Field(description="Document id.")
+    title: str
+    source: str
+    page: int | None
+    start: int
+    end: int
+    text: str
+    score: float
+    headings: list[str] = Field(default_factory=list)
+
+
+class SearchResult(_Frozen):
+    query: str
+    hits: list[Hit]
+
+
+class Citation(_Frozen):
+    """The passage behind answer marker `[n]`; `quote` is the cited sentence(s)."""
+
+    n: int
+    passage_id: str
+    document: str = Field(description="Document id.")
+    title: str
+    source: str
+    page: int | None
+    start: int
+    end: int
+    quote: str
+    text: str
+    score: float
+
+
+class Answer(_Frozen):
+    """An extractive answer, or an abstention (`answered=False`) with suggestions."""
+
+    question: str
+    answered: bool
+    answer: str
+    citations: list[Citation] = Field(default_factory=list)
+    suggestions: list[Hit] = Field(default_factory=list)
+    confidence: float = Field(0.0, description="Evidence score the abstention rule compared.")
+
+
+class DocumentInfo(_Frozen):
+    id: str
+    title: str
+    source: str
+    format: str
+    pages: int | None
+    passages: int
+    content_hash: str
+    metadata: dict[str, str] = Field(default_factory=dict)
+
+
+class DocumentDetail(DocumentInfo):
+    text: str
+
+
+class PassageDetail(_Frozen):
+    passage: Passage
+    previous_id: str | None
+    next_id: str | None
+
+
+class SkippedFile(_Frozen):
+    source: str
+    reason: str
+
+
+class IngestReport(_Frozen):
+    """What one `qa ingest` did."""
+
+    documents: int
+    passages: int
+    added: list[str] = Field(default_factory=list)
+    changed: list[str] = Field(default_factory=list)
+    removed: list[str] = Field(default_factory=list)
+    unchanged: list[str] = Field(default_factory=list)
+    skipped: list[SkippedFile] = Field(default_factory=list)
+    embedded_passages: int = 0
+    seconds: float = 0.0
+
+
+class IndexStatus(_Frozen):
+    """What `qa status` and `/readyz` report."""
+
+    index_dir: str
+    corpus_dir: str
+    built: bool
+    model: str | None = None
+    dimension: int | None = None
+    documents: list[DocumentInfo] = Field(default_factory=list)
+    passage_count: int = 0
+    built_at: datetime | None = None
+    version: str | None = None
+    is_stale: bool = False
+    stale_reasons: list[str] = Field(default_factory=list)
