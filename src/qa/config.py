@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -34,6 +34,9 @@ class Settings(BaseSettings):
 
     # retrieval and answers
     k: int = Field(5, ge=1, description="Passages retrieved per question.")
+    fusion: Literal["rrf", "convex"] = Field(
+        "convex", description="How dense and BM25 rankings combine: `rrf` or `convex`."
+    )
     dense_weight: float = Field(1.0, ge=0.0, description="Weight of the dense ranking in fusion.")
     lexical_weight: float = Field(0.5, ge=0.0, description="Weight of the BM25 ranking in fusion.")
     rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion damping constant.")

@@ -24,6 +24,10 @@ class Document(_Frozen):
     source: str = Field(description="Path relative to the corpus folder.")
     format: Literal["txt", "md", "html", "pdf"]
     text: str = Field(description="Normalised text; passage offsets index into it.")
+    blocks: list[tuple[int, int, str, int]] = Field(
+        default_factory=list,
+        description="(start, end, kind, level) of each title/meta/heading/paragraph block.",
+    )
     page_starts: list[int] = Field(
         default_factory=list, description="PDF only: offset in `text` where each page begins."
     )

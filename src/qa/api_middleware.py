@@ -1,0 +1,138 @@
+"""ASGI middleware of the HTTP service: request ids, access log, metrics, the last-resort
+500, and the optional bearer-token check.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import re
+import time
+import uuid
+from datetime import UTC, datetime
+
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from qa.api_errors import error_response
+from qa.api_metrics import HTTPMetrics
+
+logger = logging.getLogger(__name__)
+access_logger = logging.getLogger("qa.access")
+
+REQUEST_ID_HEADER = "X-Request-ID"
+_SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:\-]{1,128}")
+
+
+def _request_id(scope: Scope) -> str:
+    incoming = Headers(scope=scope).get(REQUEST_ID_HEADER, "")
+    return incoming if _SANE_REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
+
+
+def _route_label(scope: Scope) -> str:
+    # The route template, not the raw path, keeps metric labels bounded.
+    route = scope.get("route")
+    path = getattr(route, "path", None)
+    return path if isinstance(path, str) else "unmatched"
+
+
+class RequestContextMiddleware:
+    """Outermost layer: tags every response with a request id, logs it as one JSON line,
+    records metrics, and turns an unexpected exception into the canonical 500.
+    """
+
+    def __init__(self, app: ASGIApp, *, metrics: HTTPMetrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = _request_id(scope)
+        scope.setdefault("state", {})["request_id"] = request_id
+        status = 500
+        started = False
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status, started
+            if message["type"] == "http.response.start":
+                started = True
+                status = message["status"]
+                MutableHeaders(scope=message)[REQUEST_ID_HEADER] = request_id
+            await send(message)
+
+        start = time.perf_counter()
+        try:
+            await self.app(scope, receive, send_with_id)
+        except Exception:
+            # The single place an unexpected error is logged; the client never sees a traceback.
+            logger.exception(
+                "Unhandled error on %s %s (request %s)", scope["method"], scope["path"], request_id
+            )
+            if started:
+                raise
+            response = error_response(
+                500,
+                "internal_error",
+                f"Internal server error; the server log has details (request id {request_id}).",
+            )
+            await response(scope, receive, send_with_id)
+        finally:
+            seconds = time.perf_counter() - start
+            route = _route_label(scope)
+            self.metrics.observe(scope["method"], route, status, seconds)
+            self._log(scope, request_id, route, status, seconds)
+
+    @staticmethod
+    def _log(scope: Scope, request_id: str, route: str, status: int, seconds: float) -> None:
+        if not access_logger.isEnabledFor(logging.INFO):
+            return
+        client = scope.get("client")
+        record = {
+            "ts": datetime.now(UTC).isoformat(timespec="milliseconds"),
+            "request_id": request_id,
+            "method": scope["method"],
+            "path": scope["path"],
+            "route": route,
+            "status": status,
+            "duration_ms": round(seconds * 1000, 2),
+            "client": client[0] if client else None,
+        }
+        access_logger.info(json.dumps(record))
+
+
+class BearerAuthMiddleware:
+    """Requires `Authorization: Bearer <api_key>` on every path except `public_paths`."""
+
+    def __init__(self, app: ASGIApp, *, api_key: str, public_paths: frozenset[str]) -> None:
+        self.app = app
+        self._key = api_key.encode()
+        self.public_paths = public_paths
+
+    def _is_authorised(self, scope: Scope) -> bool:
+        scheme, _, token = Headers(scope=scope).get("authorization", "").partition(" ")
+        # Header values arrive latin-1 decoded: re-encode to the raw bytes the client sent.
+        # compare_digest takes the same time wherever the two values differ.
+        given = token.strip().encode("latin-1")
+        return scheme.lower() == "bearer" and hmac.compare_digest(given, self._key)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] not in ("http", "websocket")
+            or scope["path"] in self.public_paths
+            or self._is_authorised(scope)
+        ):
+            await self.app(scope, receive, send)
+            return
+        if scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 1008})
+            return
+        response = error_response(
+            401,
+            "unauthorized",
+            "Missing or wrong API key; send the header `Authorization: Bearer <key>`.",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+        await response(scope, receive, send)

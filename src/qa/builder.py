@@ -1,0 +1,179 @@
+"""Writing one build folder: reuse unchanged documents, embed the rest, write the engines.
+
+Embeddings are cached in shards as batches finish, so an interrupted ingest resumes
+without re-embedding what it had done.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from qa.embedding import Embedder
+from qa.models import Document, Passage
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+logger = logging.getLogger(__name__)
+
+Advance = Callable[[int], None]
+
+
+def search_text(passage: Passage, document: Document) -> str:
+    """What the engines index for a passage: its headings, text and metadata labels."""
+    parts = [" > ".join(passage.headings)] if passage.headings else []
+    labels = [
+        kind for start, end, kind, _ in document.blocks
+        if kind in ("title", "meta") and start < passage.end and end > passage.start
+    ]  # fmt: skip
+    if labels:
+        # Lets "who wrote this?" find the byline; the passage text itself is untouched.
+        parts.append(
+            "Document title, author, written by, published by, copyright: "
+            + "; ".join(f"{k}: {v}" for k, v in document.metadata.items())
+        )
+    parts.append(passage.text)
+    return "\n".join(parts)
+
+
+def sentence_texts(passage: Passage) -> list[str]:
+    return [passage.text[a:b] for a, b in passage.sentences]
+
+
+class EmbeddingCache:
+    """Vectors by text hash, persisted in shards under `folder` as they are computed."""
+
+    def __init__(self, folder: Path, model_id: str) -> None:
+        key = hashlib.sha1(model_id.encode()).hexdigest()[:12]
+        self.folder = folder / key
+        self._vectors: dict[str, NDArray[np.float32]] = {}
+        self._model_id = model_id
+        if self.folder.is_dir():
+            for shard in sorted(self.folder.glob("shard-*.npz")):
+                try:
+                    with np.load(shard) as data:
+                        for k, v in zip(data["keys"], data["vectors"], strict=True):
+                            self._vectors[str(k)] = v
+                except (OSError, ValueError, KeyError):
+                    logger.warning("ignoring damaged embedding cache shard %s", shard)
+        if self._vectors:
+            logger.info("resuming: %d cached embeddings", len(self._vectors))
+
+    def key(self, text: str) -> str:
+        return hashlib.sha1(f"{self._model_id}\x00{text}".encode()).hexdigest()
+
+    def get(self, key: str) -> NDArray[np.float32] | None:
+        return self._vectors.get(key)
+
+    def put(self, keys: Sequence[str], vectors: NDArray[np.float32]) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        shard = self.folder / f"shard-{len(list(self.folder.glob('shard-*.npz'))):06d}"
+        tmp = shard.with_suffix(".tmp.npz")
+        np.savez(tmp, keys=np.array(keys), vectors=vectors)
+        tmp.replace(shard.with_suffix(".npz"))
+        for k, v in zip(keys, vectors, strict=True):
+            self._vectors[k] = v
+
+    def __len__(self) -> int:
+        return len(self._vectors)
+
+
+def embed_texts(
+    texts: Sequence[str],
+    embedder: Embedder,
+    cache: EmbeddingCache,
+    *,
+    chunk: int,
+    advance: Advance,
+) -> NDArray[np.float32]:
+    """Vectors for `texts`, computing only those not cached, `chunk` at a time."""
+    keys = [cache.key(t) for t in texts]
+    missing: dict[str, str] = {}
+    for key, text in zip(keys, texts, strict=True):
+        if cache.get(key) is None and key not in missing:
+            missing[key] = text
+    advance(len(texts) - len(missing))
+    pending = list(missing.items())
+    for first in range(0, len(pending), chunk):
+        batch = pending[first : first + chunk]
+        vectors = embedder.encode([text for _, text in batch])
+        cache.put([key for key, _ in batch], vectors)
+        advance(len(batch))
+    out = np.zeros((len(texts), embedder.dimension), dtype=np.float32)
+    for i, key in enumerate(keys):
+        vector = cache.get(key)
+        assert vector is not None  # every key was embedded above
+        out[i] = vector
+    return out
+
+
+@contextmanager
+def progress_bar(total: int, *, enabled: bool, label: str) -> Iterator[Advance]:
+    """A rich progress bar with ETA on a terminal (stderr); silent otherwise."""
+    if not enabled or not sys.stderr.isatty() or total == 0:
+        yield lambda n: None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    ) as bar:
+        task = bar.add_task(label, total=total)
+        yield lambda n: bar.advance(task, n)
+
+
+def write_build(
+    folder: Path,
+    documents: Sequence[Document],
+    passages: Sequence[Passage],
+    vectors: NDArray[np.float32],
+    sentence_vectors: NDArray[np.float32],
+    *,
+    flat_max: int,
+) -> str:
+    """Write every engine file of a build into `folder`; returns the dense index kind."""
+    from qa.dense import DenseIndex
+    from qa.lexical import LexicalIndex
+
+    by_id = {d.id: d for d in documents}
+    order = {d.id: i for i, d in enumerate(documents)}
+    with (folder / "documents.jsonl").open("w", encoding="utf-8") as out:
+        for document in documents:
+            out.write(document.model_dump_json() + "\n")
+    offsets = [0]
+    with (folder / "passages.jsonl").open("wb") as raw:
+        for passage in passages:
+            line = passage.model_dump_json().encode() + b"\n"
+            raw.write(line)
+            offsets.append(offsets[-1] + len(line))
+    np.save(folder / "passage_offsets.npy", np.array(offsets, dtype=np.int64))
+    np.save(
+        folder / "passage_documents.npy",
+        np.array([order[p.document_id] for p in passages], dtype=np.int32),
+    )
+    starts = np.cumsum([0] + [len(p.sentences) for p in passages]).astype(np.int64)
+    np.save(folder / "sentence_starts.npy", starts)
+    (folder / "passage_ids.json").write_text(json.dumps([p.id for p in passages]))
+    np.save(folder / "vectors.npy", vectors)
+    np.save(folder / "sentence_vectors.npy", sentence_vectors)
+    dense = DenseIndex.build(vectors, flat_max=flat_max)
+    dense.save(folder / "dense.faiss")
+    LexicalIndex.build([search_text(p, by_id[p.document_id]) for p in passages]).save(
+        folder / "bm25"
+    )
+    return dense.kind

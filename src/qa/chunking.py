@@ -1,0 +1,212 @@
+"""Documents → Passages that follow headings, paragraphs and sentences.
+
+Every passage is a contiguous slice of the document's normalised text (so offsets
+are exact), fits the embedding model's token window (measured with its own
+tokenizer, because MiniLM silently drops word pieces past 256), and has an id that
+depends only on its document and text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from qa.models import Document, Passage
+
+CHUNKER_VERSION = 1
+
+# A regex splitter, not pysbd/nltk: it is ~100x faster on large corpora, needs no
+# downloaded data, and policy prose has few of the hard cases those libraries solve.
+_ABBREVIATIONS = frozenset(
+    "mr mrs ms dr prof inc ltd co corp vs etc e.g i.e eg ie u.s u.k u.n no nos fig figs "
+    "st jan feb mar apr jun jul aug sep sept oct nov dec art arts sec para paras approx "
+    "dept govt est vol al cf resp jr sr ch pp p".split()
+)
+_BOUNDARY = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s+[\"'“‘(\[]?[A-Z0-9])")
+
+
+class TokenCounter(Protocol):
+    """The slice of an `Embedder` that chunking needs."""
+
+    max_tokens: int
+
+    def count_tokens(self, text: str) -> int: ...
+
+    def token_spans(self, text: str) -> list[tuple[int, int]]: ...
+
+
+def split_sentences(text: str) -> list[tuple[int, int]]:
+    """Sentence spans (start, end) in `text`, trimmed of surrounding spaces."""
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for match in _BOUNDARY.finditer(text):
+        end = match.end()
+        word = text[start:match.start() + 1].rsplit(None, 1)[-1].rstrip(".").lower()
+        if word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha()):
+            continue
+        spans.append((start, end))
+        start = end
+        while start < len(text) and text[start].isspace():
+            start += 1
+    if start < len(text.rstrip()):
+        spans.append((start, len(text.rstrip())))
+    return [(a, b) for a, b in spans if text[a:b].strip()]
+
+
+@dataclass
+class _Unit:
+    """A sentence (or a piece of an overlong one) with its place in the document."""
+
+    start: int
+    end: int
+    tokens: int
+    section: int
+    headings: tuple[str, ...]
+    block_tokens: int  # tokens of the whole block when this unit opens it, else 0
+
+
+def _pieces(text: str, offset: int, limit: int, counter: TokenCounter) -> list[tuple[int, int]]:
+    # Cut an overlong sentence into windows of `limit` word pieces, at word starts.
+    spans = counter.token_spans(text)
+    pieces: list[tuple[int, int]] = []
+    first = 0
+    while first < len(spans):
+        last = min(first + limit, len(spans))
+        if last < len(spans):
+            for cut in range(last, first + limit // 2, -1):
+                if spans[cut][0] > 0 and text[spans[cut][0] - 1].isspace():
+                    last = cut
+                    break
+        end = spans[last - 1][1]
+        pieces.append((offset + spans[first][0], offset + end))
+        first = last
+    return pieces
+
+
+def _units(document: Document, counter: TokenCounter, limit: int) -> list[_Unit]:
+    units: list[_Unit] = []
+    headings: list[tuple[int, str]] = []
+    section = 0
+    for start, end, kind, level in document.blocks:
+        text = document.text[start:end]
+        if kind == "heading":
+            headings = [(lvl, h) for lvl, h in headings if lvl < level] + [(level, text)]
+            section += 1
+        path = tuple(h for _, h in headings)
+        opening = len(units)
+        for a, b in split_sentences(text):
+            sentence = text[a:b]
+            count = counter.count_tokens(sentence)
+            spans = [(start + a, start + b)] if count <= limit else _pieces(
+                sentence, start + a, limit, counter
+            )
+            for s, e in spans:
+                tokens = count if len(spans) == 1 else counter.count_tokens(document.text[s:e])
+                units.append(_Unit(s, e, tokens, section, path, 0))
+        if len(units) > opening:
+            units[opening].block_tokens = sum(u.tokens for u in units[opening:])
+    return units
+
+
+def _pack(units: Sequence[_Unit], size: int, overlap: int) -> list[list[_Unit]]:
+    groups: list[list[_Unit]] = []
+    current: list[_Unit] = []
+    total = 0
+    for unit in units:
+        new_section = bool(current) and unit.section != current[-1].section
+        overflow = total + unit.tokens > size
+        # Break before a paragraph that would not fit whole: passages keep paragraphs.
+        paragraph_break = total + unit.block_tokens > size
+        if current and (new_section or overflow or paragraph_break):
+            groups.append(current)
+            carried: list[_Unit] = []
+            if overlap and not new_section:
+                for previous in reversed(current):
+                    if sum(u.tokens for u in carried) + previous.tokens > overlap:
+                        break
+                    carried.insert(0, previous)
+            current, total = carried, sum(u.tokens for u in carried)
+        current.append(unit)
+        total += unit.tokens
+    if current:
+        groups.append(current)
+    return groups
+
+
+def _tokens(group: Sequence[_Unit]) -> int:
+    return sum(u.tokens for u in group)
+
+
+def _join(first: list[_Unit], second: list[_Unit]) -> list[_Unit]:
+    # Overlapping groups share units; keep each sentence once.
+    return first + [u for u in second if u.start >= first[-1].end]
+
+
+def _merge_tiny(groups: list[list[_Unit]], min_tokens: int, limit: int) -> list[list[_Unit]]:
+    """Fold fragments under `min_tokens` into the previous passage, else the next one."""
+    merged: list[list[_Unit]] = []
+    pending: list[_Unit] = []
+    for group in groups:
+        if pending:
+            if _tokens(_join(pending, group)) <= limit:
+                group = _join(pending, group)
+            else:
+                merged.append(pending)
+            pending = []
+        if _tokens(group) < min_tokens:
+            if merged and _tokens(_join(merged[-1], group)) <= limit:
+                merged[-1] = _join(merged[-1], group)
+            else:
+                pending = group
+            continue
+        merged.append(group)
+    if pending:
+        merged.append(pending)
+    return merged
+
+
+def passage_id(document_id: str, text: str, occurrence: int = 0) -> str:
+    """Stable id: the same document and text always give the same id."""
+    digest = hashlib.sha1(f"{document_id}\x00{occurrence}\x00{text}".encode()).hexdigest()
+    return digest[:16]
+
+
+def chunk_document(
+    document: Document,
+    counter: TokenCounter,
+    *,
+    size: int,
+    overlap: int = 0,
+    min_tokens: int = 0,
+) -> list[Passage]:
+    """Split `document` into passages of about `size` tokens, never over the model's limit."""
+    # Only sentences over the model's window are cut; a long sentence under it is
+    # better kept whole in an oversized passage than split mid-clause.
+    limit = counter.max_tokens
+    units = _units(document, counter, limit)
+    groups = _merge_tiny(_pack(units, min(size, limit), overlap), min_tokens, limit)
+    passages: list[Passage] = []
+    seen: dict[str, int] = {}
+    for group in groups:
+        start, end = group[0].start, group[-1].end
+        text = document.text[start:end]
+        occurrence = seen.get(text, 0)
+        seen[text] = occurrence + 1
+        passages.append(
+            Passage(
+                id=passage_id(document.id, text, occurrence),
+                document_id=document.id,
+                title=document.title,
+                source=document.source,
+                page=document.page_at(start),
+                headings=list(group[0].headings),
+                start=start,
+                end=end,
+                text=text,
+                sentences=[(u.start - start, u.end - start) for u in group],
+            )
+        )
+    return passages

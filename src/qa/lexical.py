@@ -1,0 +1,91 @@
+"""Lexical retrieval with bm25s (stemmed, English stop words removed), plus term IDFs."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import Counter
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+
+@lru_cache(maxsize=1)
+def _stemmer() -> Any:
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+def tokenize(texts: Sequence[str]) -> list[list[str]]:
+    """Lower-cased, stemmed word tokens without stop words, one list per text."""
+    import bm25s
+
+    tokens = bm25s.tokenize(
+        list(texts), stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False
+    )
+    return [list(t) for t in tokens]
+
+
+class LexicalIndex:
+    """BM25 over the passages' search texts, and document frequencies for IDF."""
+
+    def __init__(self, bm25: Any, idf: dict[str, float]) -> None:
+        self._bm25 = bm25
+        self.idf = idf
+
+    @classmethod
+    def build(cls, texts: Sequence[str]) -> LexicalIndex:
+        import bm25s
+
+        corpus_tokens = tokenize(texts)
+        bm25 = bm25s.BM25()
+        if texts:
+            bm25.index(corpus_tokens, show_progress=False)
+        df = Counter(token for tokens in corpus_tokens for token in set(tokens))
+        n = max(len(texts), 1)
+        idf = {t: math.log(1 + (n - c + 0.5) / (c + 0.5)) for t, c in df.items()}
+        return cls(bm25, idf)
+
+    def save(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        self._bm25.save(str(folder))
+        (folder / "idf.json").write_text(json.dumps(self.idf), encoding="utf-8")
+
+    @classmethod
+    def load(cls, folder: Path, *, mmap: bool = True) -> LexicalIndex:
+        import bm25s
+
+        bm25 = bm25s.BM25.load(str(folder), mmap=mmap)
+        idf = json.loads((folder / "idf.json").read_text(encoding="utf-8"))
+        return cls(bm25, idf)
+
+    def scores(self, query: str) -> NDArray[np.float32]:
+        """BM25 score of every passage row for `query` (zeros when no term matches)."""
+        tokens = [t for t in tokenize([query])[0] if t in self._bm25.vocab_dict]
+        size = int(self._bm25.scores.get("num_docs", 0)) if self._bm25.scores else 0
+        if not tokens or size == 0:
+            return np.zeros(size, dtype=np.float32)
+        return np.asarray(self._bm25.get_scores(tokens), dtype=np.float32)
+
+    def search(
+        self, query: str, k: int, *, rows: NDArray[np.int64] | None = None
+    ) -> list[tuple[int, float]]:
+        """Top-`k` (row, BM25 score) with a positive score, optionally within `rows`."""
+        scores = self.scores(query)
+        if rows is not None:
+            mask = np.zeros_like(scores, dtype=bool)
+            mask[rows] = True
+            scores = np.where(mask, scores, 0.0)
+        if len(scores) == 0:
+            return []
+        k = min(k, len(scores))
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return [(int(i), float(scores[i])) for i in top if scores[i] > 0]

@@ -1,0 +1,175 @@
+"""Text normalisation: raw extracted text → clean blocks (headings, paragraphs, metadata).
+
+Each reader (txt, md, html, pdf) produces raw lines; this module repairs the
+artefacts of extraction — page breaks inside paragraphs, hyphenation across line
+breaks, escaped punctuation, odd Unicode — and recognises the title and metadata.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+BlockKind = Literal["title", "meta", "heading", "paragraph"]
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f\u200b\ufeff]")
+_ESCAPED = re.compile(r"\\([$%&#_*\[\](){}`~|<>!+.-])")
+_HYPHEN_BREAK = re.compile(r"(\w)-\n[ \t]*([a-z])")
+_SPACES = re.compile(r"[ \t\u00a0]+")
+_TERMINAL = ('.', '!', '?', ':', ';', '"', "”", "’", ')', ']')
+_COPYRIGHT = re.compile(r"^(©|\(c\)|copyright\b)", re.IGNORECASE)
+_AUTHOR = re.compile(r"^(?:authors?|by|written by|prepared by)\s*[:\-]?\s+(.+)$", re.IGNORECASE)
+_KEY_VALUE = re.compile(
+    r"^(date|published|publisher|source|organisation|organization|affiliation)\s*:\s*(.+)$",
+    re.IGNORECASE,
+)
+
+
+class Block(BaseModel):
+    """A structural unit of normalised text: a title, metadata line, heading or paragraph."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: BlockKind
+    text: str
+    level: int = 0
+    page: int | None = None
+
+
+def clean_text(raw: str) -> str:
+    """Unicode NFKC, no control characters, `\\$`→`$`, words rejoined across hyphen breaks."""
+    text = unicodedata.normalize("NFKC", raw).replace("\r\n", "\n").replace("\r", "\n")
+    text = text.replace("\f", "\n\n")
+    text = _CONTROL.sub("", text)
+    text = _ESCAPED.sub(r"\1", text)
+    return _HYPHEN_BREAK.sub(r"\1\2", text)
+
+
+def squash(text: str) -> str:
+    """Collapse runs of whitespace inside one block to single spaces."""
+    return _SPACES.sub(" ", text.replace("\n", " ")).strip()
+
+
+def split_paragraphs(text: str) -> list[str]:
+    """Blank-line separated paragraphs, each squashed to one line."""
+    return [p for p in (squash(chunk) for chunk in re.split(r"\n\s*\n", text)) if p]
+
+
+def _continues(previous: Block, following: Block) -> bool:
+    # A paragraph cut by a page break ends without terminal punctuation, and its
+    # other half starts in lower case (or with a digit continuing a list of figures).
+    if previous.kind != "paragraph" or following.kind != "paragraph":
+        return False
+    if previous.text.endswith(_TERMINAL):
+        return False
+    head = following.text[:1]
+    return head.islower() or (head.isdigit() and previous.text[-1:].isalpha())
+
+
+def join_broken_paragraphs(blocks: Iterable[Block]) -> list[Block]:
+    """Rejoin paragraphs that a page break (or stray blank lines) split in two."""
+    joined: list[Block] = []
+    for block in blocks:
+        if joined and _continues(joined[-1], block):
+            previous = joined.pop()
+            block = previous.model_copy(update={"text": f"{previous.text} {block.text}"})
+        joined.append(block)
+    return joined
+
+
+def metadata_of(text: str) -> tuple[str, str] | None:
+    """(key, value) when `text` is a metadata line such as an author or copyright line."""
+    if len(text) > 300:
+        return None
+    if _COPYRIGHT.match(text):
+        return "copyright", text
+    if match := _AUTHOR.match(text):
+        return "author", match.group(1).strip()
+    if match := _KEY_VALUE.match(text):
+        return match.group(1).lower(), match.group(2).strip()
+    return None
+
+
+def _byline(text: str) -> tuple[str, str] | None:
+    # "Name | Role, Organisation" right under a title is an author line.
+    if " | " in text and len(text) < 200 and not text.endswith("."):
+        name, _, role = text.partition(" | ")
+        if 0 < len(name.split()) <= 6:
+            return name.strip(), role.strip()
+    return None
+
+
+def label_front_matter(blocks: Sequence[Block]) -> tuple[list[Block], dict[str, str]]:
+    """Mark the title and metadata lines, returning the relabelled blocks and metadata."""
+    metadata: dict[str, str] = {}
+    labelled: list[Block] = []
+    title_seen = False
+    for i, block in enumerate(blocks):
+        kind = block.kind
+        if not title_seen and kind in ("heading", "paragraph") and i < 3:
+            if kind == "heading" or (len(block.text) <= 200 and not block.text.endswith(".")):
+                kind, title_seen = "title", True
+                metadata["title"] = block.text
+        elif found := metadata_of(block.text):
+            kind = "meta"
+            metadata.setdefault(found[0], found[1])
+        elif i < 4 and (byline := _byline(block.text)):
+            kind = "meta"
+            metadata.setdefault("author", byline[0])
+            metadata.setdefault("affiliation", byline[1])
+        labelled.append(block.model_copy(update={"kind": kind}) if kind != block.kind else block)
+    return labelled, metadata
+
+
+def blocks_from_plain_text(text: str, *, page: int | None = None) -> list[Block]:
+    """Paragraph blocks from plain text (one paragraph per blank-line group)."""
+    return [Block(kind="paragraph", text=p, page=page) for p in split_paragraphs(clean_text(text))]
+
+
+_MD_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+_MD_SETEXT = re.compile(r"^(=+|-+)\s*$")
+_MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+_MD_EMPHASIS = re.compile(r"(\*\*|__|\*|_)(?=\S)(.+?)(?<=\S)\1")
+_MD_CODE = re.compile(r"`([^`]*)`")
+
+
+def _strip_inline_markdown(text: str) -> str:
+    text = _MD_LINK.sub(r"\1", text)
+    text = _MD_CODE.sub(r"\1", text)
+    return _MD_EMPHASIS.sub(r"\2", text)
+
+
+def blocks_from_markdown(text: str) -> list[Block]:
+    """Heading and paragraph blocks from Markdown, with inline markup removed."""
+    blocks: list[Block] = []
+    lines: list[str] = []
+
+    def flush() -> None:
+        if lines:
+            paragraph = squash(_strip_inline_markdown("\n".join(lines)))
+            if paragraph:
+                blocks.append(Block(kind="paragraph", text=paragraph))
+            lines.clear()
+
+    for line in clean_text(text).split("\n"):
+        if match := _MD_HEADING.match(line):
+            flush()
+            heading = squash(_strip_inline_markdown(match.group(2)))
+            if heading:
+                blocks.append(Block(kind="heading", text=heading, level=len(match.group(1))))
+        elif _MD_SETEXT.match(line) and len(lines) == 1:
+            heading = squash(_strip_inline_markdown(lines.pop()))
+            blocks.append(Block(kind="heading", text=heading, level=1 if line[0] == "=" else 2))
+        elif not line.strip():
+            flush()
+        elif re.match(r"^\s*([-*+]|\d+[.)])\s+", line) and lines:
+            flush()  # list items are separate paragraphs
+            lines.append(line)
+        else:
+            lines.append(line)
+    flush()
+    return blocks

@@ -1,0 +1,106 @@
+"""Human-readable terminal output for the CLI and the interactive prompt (rich)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from qa.models import Answer, Citation, Hit, IndexStatus, IngestReport, SearchResult
+
+if TYPE_CHECKING:
+    from qa.evaluation import EvalReport
+
+
+def console() -> Console:
+    # Built per call so tests capturing stdout see the output.
+    return Console(highlight=False, soft_wrap=True)
+
+
+def _where(item: Citation | Hit) -> str:
+    page = f", p. {item.page}" if item.page is not None else ""
+    return f"{item.title} ({item.source}{page})"
+
+
+def render_answer(answer: Answer, out: Console | None = None) -> None:
+    out = out or console()
+    if not answer.answered:
+        out.print(f"[bold yellow]{escape(answer.answer)}[/]")
+        if answer.suggestions:
+            out.print("\nClosest passages:")
+            for hit in answer.suggestions[:3]:
+                out.print(f"  • {escape(_where(hit))}: {escape(_clip(hit.text))}")
+        return
+    out.print(escape(answer.answer))
+    render_sources(answer.citations, out)
+
+
+def render_sources(citations: Sequence[Citation], out: Console | None = None) -> None:
+    out = out or console()
+    if citations:
+        out.print("\n[bold]Sources[/]")
+    for c in citations:
+        out.print(f"  [{c.n}] {escape(_where(c))}\n      “{escape(c.quote)}”")
+
+
+def render_search(result: SearchResult, out: Console | None = None) -> None:
+    out = out or console()
+    if not result.hits:
+        out.print("No matching passages.")
+    for hit in result.hits:
+        out.print(f"[bold]{hit.rank}.[/] {escape(_where(hit))}  score {hit.score:.3f}")
+        out.print(f"   {escape(_clip(hit.text, 300))}\n")
+
+
+def render_status(status: IndexStatus, out: Console | None = None) -> None:
+    out = out or console()
+    if not status.built:
+        out.print(f"No index in {status.index_dir}. Run `qa ingest` to build it.")
+        return
+    out.print(f"Index   {status.index_dir} (build {status.version})")
+    out.print(f"Model   {status.model} ({status.dimension} dimensions)")
+    out.print(f"Built   {status.built_at:%Y-%m-%d %H:%M:%S %Z}" if status.built_at else "Built   ?")
+    out.print(f"Size    {len(status.documents)} documents, {status.passage_count} passages")
+    if status.is_stale:
+        out.print("[yellow]Stale[/]   " + "; ".join(status.stale_reasons) + " — run `qa ingest`")
+    else:
+        out.print("Fresh   the index matches the corpus")
+    table = Table("id", "title", "source", "pages", "passages")
+    for d in status.documents:
+        table.add_row(d.id, d.title, d.source, str(d.pages or "-"), str(d.passages))
+    out.print(table)
+
+
+def render_ingest(report: IngestReport, out: Console | None = None) -> None:
+    out = out or Console(stderr=False, highlight=False)
+    out.print(
+        f"Indexed {report.documents} documents, {report.passages} passages "
+        f"({len(report.added)} added, {len(report.changed)} changed, {len(report.removed)} "
+        f"removed, {len(report.unchanged)} unchanged; {report.embedded_passages} passages "
+        f"embedded) in {report.seconds:.1f}s."
+    )
+    for skipped in report.skipped:
+        out.print(f"[yellow]Skipped[/] {escape(skipped.source)}: {escape(skipped.reason)}")
+
+
+def render_eval(reports: Sequence[EvalReport], out: Console | None = None) -> None:
+    out = out or console()
+    table = Table("dataset", "mode", "questions", "hit@1", "hit@3", "hit@10", "MRR",
+                  "answer", "citation", "abst. P", "abst. R", "p50 ms")  # fmt: skip
+    for r in reports:
+        table.add_row(r.dataset, r.mode, str(r.questions), *(_pct(v) for v in (
+            r.hit_at_1, r.hit_at_3, r.hit_at_10)), f"{r.mrr:.3f}", _pct(r.answer_contains),
+            _pct(r.citation_contains), _pct(r.abstention_precision), _pct(r.abstention_recall),
+            f"{r.latency_ms_p50:.1f}")  # fmt: skip
+    out.print(table)
+
+
+def _pct(value: Any) -> str:
+    return "-" if value is None else f"{100 * value:.1f}%"
+
+
+def _clip(text: str, limit: int = 160) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"

@@ -1,0 +1,210 @@
+"""`QAService`: the one core object behind the CLI, HTTP, MCP and OpenAI surfaces.
+
+It owns the settings, the embedder and the currently loaded index snapshot. Reads
+(ask, search, documents) use an immutable snapshot, so a concurrent ingest or hot
+reload swaps the snapshot without disturbing requests already in flight.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+from qa.answer import compose_answer
+from qa.config import Settings
+from qa.embedding import Embedder, QueryEncoder, load_embedder, load_query_encoder
+from qa.errors import CorpusError, NotFoundError, QueryError
+from qa.ingest import safe_corpus_path
+from qa.models import (
+    Answer,
+    DocumentDetail,
+    DocumentInfo,
+    IndexStatus,
+    IngestReport,
+    PassageDetail,
+    SearchResult,
+)
+from qa.retriever import HybridRetriever
+from qa.store import IndexSnapshot, IndexStore
+
+logger = logging.getLogger(__name__)
+
+
+class QAService:
+    """Ingest, ask, search and browse one corpus with one index."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        embedder: Embedder | None = None,
+        query_encoder: QueryEncoder | None = None,
+        store: IndexStore | None = None,
+    ) -> None:
+        self.settings = settings
+        self.store = store or IndexStore(settings)
+        self._embedder = embedder
+        self._query_encoder = query_encoder
+        self._snapshot: IndexSnapshot | None = None
+        self._retriever: HybridRetriever | None = None
+        self._write_lock = threading.Lock()
+        self._read_lock = threading.Lock()
+
+    # -- collaborators, built lazily so `qa status` never loads a model ----------------
+
+    @property
+    def embedder(self) -> Embedder:
+        """The passage embedder (sentence-transformers); loaded on first use."""
+        if self._embedder is None:
+            self._embedder = load_embedder(self.settings)
+        return self._embedder
+
+    def _encoder_for(self, snapshot: IndexSnapshot) -> QueryEncoder:
+        if self._query_encoder is None:
+            if self._embedder is not None:
+                self._query_encoder = self._embedder
+            else:
+                self._query_encoder = load_query_encoder(self.settings, snapshot.path)
+        return self._query_encoder
+
+    def _current(self) -> tuple[IndexSnapshot, HybridRetriever]:
+        """The loaded snapshot, loading it (or a newer build on disk) when needed."""
+        with self._read_lock:
+            snapshot, retriever = self._snapshot, self._retriever
+            if snapshot is None or retriever is None or self.store.has_newer_than(snapshot):
+                snapshot = self.store.load()
+                retriever = HybridRetriever(snapshot, self._encoder_for(snapshot), self.settings)
+                self._snapshot, self._retriever = snapshot, retriever
+            return snapshot, retriever
+
+    def load(self) -> IndexStatus:
+        """Load the index now (servers call this at startup) and report it."""
+        self._current()
+        return self.status()
+
+    def reload_if_changed(self) -> bool:
+        """Swap in a newer build made by another process; True when one was loaded."""
+        before = self._snapshot
+        snapshot, _ = self._current()
+        return snapshot is not before
+
+    # -- writing ------------------------------------------------------------------------
+
+    def ingest(
+        self,
+        paths: Sequence[Path] | None = None,
+        *,
+        rebuild: bool = False,
+        progress: bool = False,
+    ) -> IngestReport:
+        """Index `paths` (default: the corpus folder) incrementally; swap the result in."""
+        with self._write_lock:
+            report = self.store.build(
+                paths, embedder_factory=lambda: self.embedder, rebuild=rebuild, progress=progress
+            )
+        self._invalidate()
+        return report
+
+    def add_document(self, filename: str, content: bytes) -> IngestReport:
+        """Store an uploaded file in the corpus under a safe name, then index it."""
+        target = safe_corpus_path(self.settings.corpus_dir, filename)
+        if len(content) > self.settings.max_upload_bytes:
+            raise CorpusError(
+                f"Upload is {len(content)} bytes, over the {self.settings.max_upload_bytes}-byte limit.",
+                remedy="Split the document or raise QA_MAX_UPLOAD_BYTES.",
+            )
+        with self._write_lock:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp = target.with_name(f".{target.name}.upload")
+            tmp.write_bytes(content)
+            tmp.replace(target)
+            try:
+                report = self.store.build(None, embedder_factory=lambda: self.embedder)
+            except Exception:
+                # Leave the corpus as it was if the new file could not be indexed.
+                target.unlink(missing_ok=True)
+                raise
+        self._invalidate()
+        if report.skipped and any(s.source == target.name for s in report.skipped):
+            target.unlink(missing_ok=True)
+            reason = next(s.reason for s in report.skipped if s.source == target.name)
+            raise CorpusError(f"{filename}: {reason}", remedy="Upload a readable txt, md, html or pdf file.")
+        return report
+
+    def remove_document(self, document_id: str) -> IngestReport:
+        """Delete a document's file from the corpus and drop it from the index."""
+        snapshot, _ = self._current()
+        document = snapshot.document(document_id)
+        path = safe_corpus_path(self.settings.corpus_dir, document.source)
+        with self._write_lock:
+            path.unlink(missing_ok=True)
+            report = self.store.build(None, embedder_factory=lambda: self.embedder)
+        self._invalidate()
+        return report
+
+    def _invalidate(self) -> None:
+        with self._read_lock:
+            self._snapshot, self._retriever = None, None
+
+    # -- reading ------------------------------------------------------------------------
+
+    def check_question(self, text: str, *, what: str = "question") -> str:
+        """Strip `text` and enforce the length limits, or raise `QueryError`."""
+        cleaned = text.strip() if isinstance(text, str) else ""
+        if not cleaned:
+            raise QueryError(f"The {what} is empty.", remedy=f"Type a {what} with some words in it.")
+        if len(cleaned) > self.settings.max_question_chars:
+            raise QueryError(
+                f"The {what} has {len(cleaned)} characters; the limit is "
+                f"{self.settings.max_question_chars}.",
+                remedy=f"Shorten the {what}.",
+            )
+        return cleaned
+
+    def _check_k(self, k: int | None) -> int:
+        k = self.settings.k if k is None else k
+        if not 1 <= k <= self.settings.max_k:
+            raise QueryError(f"k must be between 1 and {self.settings.max_k}, not {k}.")
+        return k
+
+    def search(
+        self, query: str, *, k: int | None = None, documents: Sequence[str] | None = None
+    ) -> SearchResult:
+        """The top-`k` passages for `query` by hybrid retrieval."""
+        query = self.check_question(query, what="query")
+        _, retriever = self._current()
+        hits = retriever.search(query, k=self._check_k(k), documents=documents)
+        return SearchResult(query=query, hits=hits)
+
+    def ask(
+        self, question: str, *, k: int | None = None, documents: Sequence[str] | None = None
+    ) -> Answer:
+        """An extractive answer citing its passages, or an abstention with suggestions."""
+        question = self.check_question(question)
+        snapshot, retriever = self._current()
+        candidates = retriever.retrieve(question, k=self._check_k(k), documents=documents)
+        return compose_answer(question, candidates, snapshot, retriever, self.settings)
+
+    def documents(self) -> list[DocumentInfo]:
+        """Every indexed document, in source order."""
+        snapshot, _ = self._current()
+        return snapshot.document_infos()
+
+    def document(self, document_id: str) -> DocumentDetail:
+        """One document with its normalised text."""
+        snapshot, _ = self._current()
+        return snapshot.document_detail(document_id)
+
+    def passage(self, passage_id: str) -> PassageDetail:
+        """One passage with the ids of its neighbours in the same document."""
+        snapshot, _ = self._current()
+        return snapshot.passage_detail(passage_id)
+
+    def status(self) -> IndexStatus:
+        """Index summary and staleness against the corpus, without loading a model."""
+        return self.store.status()
+
+
+__all__ = ["NotFoundError", "QAService"]

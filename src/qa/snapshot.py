@@ -1,0 +1,198 @@
+"""One built index, read-only: its manifest, documents, passages and search engines.
+
+Passages are read lazily by row from `passages.jsonl` (byte offsets in
+`passage_offsets.npy`), and vectors are memory-mapped, so opening a large index for
+a one-shot question costs little.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict
+
+from qa.errors import IndexStoreError, NotFoundError
+from qa.models import Document, DocumentDetail, DocumentInfo, Passage, PassageDetail
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+    from qa.dense import DenseIndex
+    from qa.lexical import LexicalIndex
+
+SCHEMA_VERSION = 1
+
+
+class DocumentEntry(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    content_hash: str
+    passages: int
+
+
+class Manifest(BaseModel):
+    """`manifest.json`: what was built, with what, from what."""
+
+    model_config = ConfigDict(frozen=True)
+
+    schema_version: int
+    qa_version: str
+    build_id: str
+    built_at: datetime
+    model: str
+    dimension: int
+    normalized: bool = True
+    chunking: dict[str, int]
+    dense_kind: Literal["flat", "hnsw"]
+    passage_count: int
+    sentence_count: int
+    documents: dict[str, DocumentEntry]  # by source path
+
+
+class IndexSnapshot:
+    """A loaded, immutable build. Safe to share between threads."""
+
+    def __init__(self, path: Path, manifest: Manifest) -> None:
+        self.path = path
+        self.manifest = manifest
+        self.build_id = manifest.build_id
+        self._offsets: NDArray[np.int64] = np.load(path / "passage_offsets.npy")
+        self.passage_documents: NDArray[np.int32] = np.load(path / "passage_documents.npy")
+        self.sentence_starts: NDArray[np.int64] = np.load(path / "sentence_starts.npy")
+        self._passages_file = path / "passages.jsonl"
+        self._cache: dict[int, Passage] = {}
+
+    @classmethod
+    def open(cls, path: Path) -> IndexSnapshot:
+        """Open the build folder `path`; `IndexStoreError` when it is damaged."""
+        try:
+            manifest = Manifest.model_validate_json((path / "manifest.json").read_bytes())
+            return cls(path, manifest)
+        except (OSError, ValueError) as exc:
+            raise IndexStoreError(
+                f"The index at {path} is damaged ({exc}).", remedy="Run `qa ingest --rebuild`."
+            ) from exc
+
+    # -- engines, loaded on first use -------------------------------------------------
+
+    @cached_property
+    def vectors(self) -> NDArray[np.float32]:
+        return np.load(self.path / "vectors.npy", mmap_mode="r")
+
+    @cached_property
+    def sentence_vectors(self) -> NDArray[np.float32]:
+        return np.load(self.path / "sentence_vectors.npy", mmap_mode="r")
+
+    @cached_property
+    def dense(self) -> DenseIndex:
+        from qa.dense import DenseIndex
+
+        return DenseIndex.load(self.path / "dense.faiss", self.vectors, self.manifest.dense_kind)
+
+    @cached_property
+    def lexical(self) -> LexicalIndex:
+        from qa.lexical import LexicalIndex
+
+        return LexicalIndex.load(self.path / "bm25")
+
+    # -- documents -----------------------------------------------------------------------
+
+    @cached_property
+    def _documents(self) -> dict[str, Document]:
+        documents: dict[str, Document] = {}
+        with (self.path / "documents.jsonl").open("rb") as lines:
+            for line in lines:
+                document = Document.model_validate_json(line)
+                documents[document.id] = document
+        return documents
+
+    @cached_property
+    def document_order(self) -> list[str]:
+        return list(self._documents)
+
+    def document(self, document_id: str) -> Document:
+        """The document with this id (or source path); `NotFoundError` otherwise."""
+        found = self._documents.get(document_id)
+        if found is None:
+            found = next((d for d in self._documents.values() if d.source == document_id), None)
+        if found is None:
+            raise NotFoundError(
+                f"No document {document_id!r}.", remedy="List documents with `qa status`."
+            )
+        return found
+
+    def document_infos(self) -> list[DocumentInfo]:
+        return [self._info(d) for d in self._documents.values()]
+
+    def _info(self, document: Document) -> DocumentInfo:
+        entry = self.manifest.documents[document.source]
+        return DocumentInfo(
+            id=document.id,
+            title=document.title,
+            source=document.source,
+            format=document.format,
+            pages=len(document.page_starts) or None,
+            passages=entry.passages,
+            content_hash=document.content_hash,
+            metadata=document.metadata,
+        )
+
+    def document_detail(self, document_id: str) -> DocumentDetail:
+        document = self.document(document_id)
+        return DocumentDetail(**self._info(document).model_dump(), text=document.text)
+
+    # -- passages ------------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return len(self._offsets) - 1
+
+    def passage(self, row: int) -> Passage:
+        """The passage at `row` of the vectors."""
+        cached = self._cache.get(row)
+        if cached is None:
+            start, end = int(self._offsets[row]), int(self._offsets[row + 1])
+            with self._passages_file.open("rb") as handle:
+                handle.seek(start)
+                cached = Passage.model_validate_json(handle.read(end - start))
+            if len(self._cache) < 100_000:
+                self._cache[row] = cached
+        return cached
+
+    @cached_property
+    def _rows_by_id(self) -> dict[str, int]:
+        ids = json.loads((self.path / "passage_ids.json").read_text(encoding="utf-8"))
+        return {passage_id: row for row, passage_id in enumerate(ids)}
+
+    def row_of(self, passage_id: str) -> int:
+        row = self._rows_by_id.get(passage_id)
+        if row is None:
+            raise NotFoundError(f"No passage {passage_id!r}.", remedy="Use an id from a search hit.")
+        return row
+
+    def passage_detail(self, passage_id: str) -> PassageDetail:
+        row = self.row_of(passage_id)
+        passage = self.passage(row)
+        same = self.passage_documents
+        previous = self.passage(row - 1).id if row > 0 and same[row - 1] == same[row] else None
+        following = (
+            self.passage(row + 1).id if row + 1 < len(self) and same[row + 1] == same[row] else None
+        )
+        return PassageDetail(passage=passage, previous_id=previous, next_id=following)
+
+    def rows_for(self, documents: Sequence[str] | None) -> NDArray[np.int64] | None:
+        """Rows of the named documents (ids or sources), or None for no filter."""
+        if not documents:
+            return None
+        wanted = {self.document_order.index(self.document(d).id) for d in documents}
+        return np.flatnonzero(np.isin(self.passage_documents, list(wanted))).astype(np.int64)
+
+    def sentence_rows(self, row: int) -> range:
+        """Rows of `sentence_vectors` holding the sentences of passage `row`."""
+        return range(int(self.sentence_starts[row]), int(self.sentence_starts[row + 1]))

@@ -1,0 +1,366 @@
+"""The HTTP service over a real uvicorn server on loopback: every read endpoint, the
+canonical error body, limits, auth, CORS, request ids, the access log and metrics."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from servers import assert_error_body, running_server
+
+from qa.config import Settings
+from qa.models import Answer, DocumentDetail, DocumentInfo, PassageDetail, SearchResult
+from qa.service import QAService
+
+pytestmark = pytest.mark.e2e
+
+QUESTION = "What forum did Korea set up for hydrogen?"
+API_KEY = "test-key-0123456789"
+
+
+@pytest.fixture(scope="module")
+def base_url(seed_settings: Settings, seed_service: QAService) -> Iterator[str]:
+    with running_server(seed_settings, service=seed_service) as url:
+        yield url
+
+
+@pytest.fixture
+def client(base_url: str) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=base_url, timeout=60) as http:
+        yield http
+
+
+@pytest.fixture(scope="module")
+def first_document(seed_service: QAService) -> DocumentInfo:
+    return seed_service.documents()[0]
+
+
+# -- endpoints ----------------------------------------------------------------------------
+
+
+def test_api_healthz_is_ok(client: httpx.Client) -> None:
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+def test_api_readyz_reports_loaded_index(client: httpx.Client, seed_service: QAService) -> None:
+    response = client.get("/readyz")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["ready"] is True
+    assert body["index"]["built"] is True
+    assert body["index"]["passage_count"] == sum(d.passages for d in seed_service.documents())
+
+
+def test_api_ask_returns_the_same_answer_as_the_service(
+    client: httpx.Client, seed_service: QAService
+) -> None:
+    response = client.post("/ask", json={"question": QUESTION})
+    assert response.status_code == 200
+    answer = Answer.model_validate(response.json())
+    assert answer == seed_service.ask(QUESTION)
+    assert answer.answered
+    assert "hydrogen economy standards forum" in answer.answer
+    assert answer.citations
+
+
+def test_api_ask_honours_k_and_documents(client: httpx.Client, first_document: DocumentInfo) -> None:
+    response = client.post(
+        "/ask", json={"question": QUESTION, "k": 2, "documents": [first_document.id]}
+    )
+    assert response.status_code == 200
+    answer = Answer.model_validate(response.json())
+    assert all(c.document == first_document.id for c in answer.citations)
+
+
+def test_api_ask_abstains_on_unanswerable_question(client: httpx.Client) -> None:
+    response = client.post(
+        "/ask", json={"question": "Which company sells the most solid-state batteries?"}
+    )
+    assert response.status_code == 200
+    assert response.json()["answered"] is False
+
+
+def test_api_search_get_and_post_agree(client: httpx.Client, seed_service: QAService) -> None:
+    by_get = client.get("/search", params={"q": "hydrogen standards forum", "k": 3})
+    by_post = client.post("/search", json={"query": "hydrogen standards forum", "k": 3})
+    assert by_get.status_code == by_post.status_code == 200
+    result = SearchResult.model_validate(by_get.json())
+    assert result == SearchResult.model_validate(by_post.json())
+    assert result == seed_service.search("hydrogen standards forum", k=3)
+    assert [hit.rank for hit in result.hits] == [1, 2, 3]
+
+
+def test_api_documents_lists_and_shows_documents(
+    client: httpx.Client, seed_service: QAService
+) -> None:
+    listing = client.get("/documents")
+    assert listing.status_code == 200
+    documents = [DocumentInfo.model_validate(d) for d in listing.json()]
+    assert documents == seed_service.documents()
+    for info in documents:
+        detail = client.get(f"/documents/{info.id}")
+        assert detail.status_code == 200
+        document = DocumentDetail.model_validate(detail.json())
+        assert document.id == info.id and document.content_hash == info.content_hash
+        assert document.text
+
+
+def test_api_passage_has_offsets_and_neighbours(client: httpx.Client) -> None:
+    hit = client.get("/search", params={"q": QUESTION, "k": 1}).json()["hits"][0]
+    response = client.get(f"/passages/{hit['passage_id']}")
+    assert response.status_code == 200
+    detail = PassageDetail.model_validate(response.json())
+    assert detail.passage.id == hit["passage_id"]
+    assert (detail.passage.start, detail.passage.end) == (hit["start"], hit["end"])
+    document = client.get(f"/documents/{detail.passage.document_id}").json()
+    assert document["text"][detail.passage.start : detail.passage.end] == detail.passage.text
+    for neighbour in (detail.previous_id, detail.next_id):
+        if neighbour is not None:
+            assert client.get(f"/passages/{neighbour}").status_code == 200
+
+
+def test_api_openapi_and_docs_are_served(client: httpx.Client) -> None:
+    schema = client.get("/openapi.json").json()
+    assert {"/ask", "/search", "/documents", "/documents/{document_id}", "/passages/{passage_id}",
+            "/healthz", "/readyz", "/metrics"} <= set(schema["paths"])  # fmt: skip
+    ask = schema["paths"]["/ask"]["post"]
+    assert ask["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].endswith(
+        "/Answer"
+    )
+    assert ask["responses"]["422"]["content"]["application/json"]["schema"]["$ref"].endswith(
+        "/ErrorBody"
+    )
+    request = schema["components"]["schemas"]["AskRequest"]
+    assert request["properties"]["question"]["maxLength"] == 2000
+    assert request["additionalProperties"] is False
+    docs = client.get("/docs")
+    assert docs.status_code == 200 and "swagger" in docs.text.lower()
+
+
+# -- the canonical error body ----------------------------------------------------------------
+
+BIG_JSON = json.dumps({"question": "x" * 1_100_000})
+
+ERROR_CASES: list[tuple[str, str, dict[str, Any], int, str]] = [
+    ("GET", "/documents/no-such-document", {}, 404, "not_found"),
+    ("GET", "/passages/no-such-passage", {}, 404, "not_found"),
+    ("DELETE", "/documents/no-such-document", {}, 404, "not_found"),
+    ("GET", "/no-such-route", {}, 404, "not_found"),
+    ("DELETE", "/healthz", {}, 405, "method_not_allowed"),
+    ("PUT", "/ask", {"json": {"question": QUESTION}}, 405, "method_not_allowed"),
+    ("POST", "/ask", {"content": b'{"question": "unterminated'}, 400, "malformed_json"),
+    ("POST", "/ask", {"content": b"\xff\xfe not json", "headers": {"content-type": "application/json"}}, 400, "malformed_json"),  # noqa: E501
+    ("POST", "/ask", {"json": {"question": 5}}, 422, "invalid_request"),
+    ("POST", "/ask", {"json": {"question": QUESTION, "k": "five"}}, 422, "invalid_request"),
+    ("POST", "/ask", {"json": {"question": QUESTION, "documents": "abc"}}, 422, "invalid_request"),
+    ("POST", "/ask", {"json": {"question": QUESTION, "verbose": True}}, 422, "invalid_request"),
+    ("POST", "/ask", {"json": {}}, 422, "invalid_request"),
+    ("POST", "/ask", {"json": [QUESTION]}, 422, "invalid_request"),
+    ("POST", "/ask", {"json": {"question": ""}}, 422, "invalid_request"),
+    ("POST", "/ask", {"json": {"question": "   \n\t "}}, 422, "invalid_request"),
+    ("POST", "/ask", {"json": {"question": "x" * 2001}}, 422, "invalid_request"),
+    ("POST", "/ask", {"json": {"question": QUESTION, "k": 0}}, 422, "invalid_request"),
+    ("POST", "/ask", {"json": {"question": QUESTION, "k": 51}}, 422, "invalid_request"),
+    ("POST", "/ask", {"json": {"question": QUESTION, "k": -3}}, 422, "invalid_request"),
+    ("POST", "/ask", {"content": QUESTION, "headers": {"content-type": "text/plain"}}, 422, "invalid_request"),  # noqa: E501
+    ("POST", "/ask", {"content": BIG_JSON, "headers": {"content-type": "application/json"}}, 413, "payload_too_large"),  # noqa: E501
+    ("GET", "/search", {}, 422, "invalid_request"),
+    ("GET", "/search", {"params": {"q": ""}}, 422, "invalid_request"),
+    ("GET", "/search", {"params": {"q": "hydrogen", "k": 0}}, 422, "invalid_request"),
+    ("GET", "/search", {"params": {"q": "hydrogen", "k": 51}}, 422, "invalid_request"),
+    ("GET", "/search", {"params": {"q": "hydrogen", "k": "many"}}, 422, "invalid_request"),
+    ("POST", "/search", {"json": {"q": "hydrogen"}}, 422, "invalid_request"),
+    ("POST", "/search", {"json": {"query": "hydrogen", "k": 100}}, 422, "invalid_request"),
+    ("POST", "/search", {"content": b"[1, 2", "headers": {"content-type": "application/json"}}, 400, "malformed_json"),  # noqa: E501
+]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "kwargs", "status", "code"),
+    ERROR_CASES,
+    ids=[f"{m} {p} {s} {c} #{i}" for i, (m, p, _, s, c) in enumerate(ERROR_CASES)],
+)
+def test_api_errors_use_the_canonical_body(
+    client: httpx.Client, method: str, path: str, kwargs: dict[str, Any], status: int, code: str
+) -> None:
+    response = client.request(method, path, **kwargs)
+    assert_error_body(response, status, code)
+    assert response.headers["x-request-id"]
+
+
+def test_api_rejects_chunked_body_over_the_limit(client: httpx.Client) -> None:
+    def chunks() -> Iterator[bytes]:
+        # No Content-Length: the limit must hold while the body streams in.
+        yield b'{"question": "'
+        for _ in range(40):
+            yield b"x" * 50_000
+        yield b'"}'
+
+    response = client.post("/ask", content=chunks(), headers={"content-type": "application/json"})
+    assert "content-length" not in response.request.headers
+    assert_error_body(response, 413, "payload_too_large")
+
+
+def test_api_survives_bad_requests(client: httpx.Client) -> None:
+    for kwargs in ({"content": b"\x00" * 10}, {"json": {"question": "\x00"}}, {"json": None}):
+        assert client.post("/ask", **kwargs).status_code < 500  # type: ignore[arg-type]
+    assert client.get("/healthz").status_code == 200
+    assert client.post("/ask", json={"question": QUESTION}).status_code == 200
+
+
+# -- auth and CORS -------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def keyed_url(seed_settings: Settings, seed_service: QAService) -> Iterator[str]:
+    settings = seed_settings.model_copy(update={"api_key": API_KEY})
+    with running_server(settings, service=seed_service) as url:
+        yield url
+
+
+AUTHED_ROUTES: list[tuple[str, str, dict[str, Any]]] = [
+    ("POST", "/ask", {"json": {"question": QUESTION}}),
+    ("GET", "/search", {"params": {"q": "hydrogen"}}),
+    ("POST", "/search", {"json": {"query": "hydrogen"}}),
+    ("GET", "/documents", {}),
+    ("GET", "/readyz", {}),
+    ("GET", "/metrics", {}),
+    ("GET", "/openapi.json", {}),
+    ("GET", "/docs", {}),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "kwargs"), AUTHED_ROUTES)
+@pytest.mark.parametrize(
+    "authorization",
+    [None, "Bearer wrong-key", f"Basic {API_KEY}", f"Bearer {API_KEY}x", "Bearer", "Bearer é"],
+)
+def test_api_key_required_when_set(
+    keyed_url: str, method: str, path: str, kwargs: dict[str, Any], authorization: str | None
+) -> None:
+    headers = {"Authorization": authorization} if authorization else {}
+    response = httpx.request(method, keyed_url + path, headers=headers, timeout=60, **kwargs)
+    assert_error_body(response, 401, "unauthorized")
+    assert response.headers["www-authenticate"] == "Bearer"
+
+
+@pytest.mark.parametrize(("method", "path", "kwargs"), AUTHED_ROUTES)
+def test_api_key_accepted(keyed_url: str, method: str, path: str, kwargs: dict[str, Any]) -> None:
+    headers = {"Authorization": f"Bearer {API_KEY}"}
+    response = httpx.request(method, keyed_url + path, headers=headers, timeout=60, **kwargs)
+    assert response.status_code == 200
+
+
+def test_api_key_not_needed_for_healthz_or_when_unset(keyed_url: str, client: httpx.Client) -> None:
+    assert httpx.get(f"{keyed_url}/healthz").status_code == 200
+    assert client.get("/documents").status_code == 200  # the default server has no key
+
+
+def test_api_cors_is_off_by_default(client: httpx.Client) -> None:
+    response = client.get("/healthz", headers={"Origin": "https://evil.example"})
+    assert "access-control-allow-origin" not in response.headers
+    preflight = client.options(
+        "/ask",
+        headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"},
+    )
+    assert "access-control-allow-origin" not in preflight.headers
+
+
+def test_api_cors_allows_configured_origins(
+    seed_settings: Settings, seed_service: QAService
+) -> None:
+    settings = seed_settings.model_copy(
+        update={"cors_origins": ["https://app.example"], "api_key": API_KEY}
+    )
+    with running_server(settings, service=seed_service) as url:
+        preflight = httpx.options(
+            f"{url}/ask",
+            headers={
+                "Origin": "https://app.example",
+                "Access-Control-Request-Method": "POST",
+                "Access-Control-Request-Headers": "authorization,content-type",
+            },
+        )
+        assert preflight.status_code == 200
+        assert preflight.headers["access-control-allow-origin"] == "https://app.example"
+        allowed = httpx.get(
+            f"{url}/documents",
+            headers={"Origin": "https://app.example", "Authorization": f"Bearer {API_KEY}"},
+        )
+        assert allowed.headers["access-control-allow-origin"] == "https://app.example"
+        other = httpx.get(
+            f"{url}/documents",
+            headers={"Origin": "https://evil.example", "Authorization": f"Bearer {API_KEY}"},
+        )
+        assert "access-control-allow-origin" not in other.headers
+
+
+# -- observability -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("sent", "echoed"),
+    [
+        ("req-123.abc:DEF_9", True),
+        ("has spaces in it", False),
+        ("x" * 500, False),
+        ("<script>", False),
+        (None, False),
+    ],
+)
+def test_api_request_id_header(client: httpx.Client, sent: str | None, echoed: bool) -> None:
+    headers = {"X-Request-ID": sent} if sent is not None else {}
+    for response in (client.get("/healthz", headers=headers), client.get("/nope", headers=headers)):
+        request_id = response.headers["x-request-id"]
+        if echoed:
+            assert request_id == sent
+        else:
+            assert re.fullmatch(r"[0-9a-f]{32}", request_id)
+
+
+def test_api_access_log_is_one_json_line_per_request(
+    client: httpx.Client, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="qa.access")
+    response = client.get("/documents/no-such-document", headers={"X-Request-ID": "log-test-1"})
+    assert response.status_code == 404
+    records = [
+        json.loads(r.getMessage()) for r in caplog.records if r.name == "qa.access"
+    ]
+    mine = [r for r in records if r["request_id"] == "log-test-1"]
+    assert len(mine) == 1
+    assert mine[0]["method"] == "GET"
+    assert mine[0]["path"] == "/documents/no-such-document"
+    assert mine[0]["route"] == "/documents/{document_id}"
+    assert mine[0]["status"] == 404
+    assert mine[0]["duration_ms"] >= 0
+
+
+def test_api_metrics_count_requests_and_describe_the_index(
+    client: httpx.Client, seed_service: QAService
+) -> None:
+    client.post("/ask", json={"question": QUESTION})
+    client.get("/documents/no-such-document")
+    response = client.get("/metrics")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain")
+    text = response.text
+    assert re.search(
+        r'qa_http_requests_total\{method="POST",route="/ask",status="200"\} [1-9]', text
+    )
+    assert re.search(
+        r'qa_http_requests_total\{method="GET",route="/documents/\{document_id\}",status="404"\}',
+        text,
+    )
+    assert 'qa_http_request_duration_seconds_bucket{le="0.1",method="POST",route="/ask"}' in text
+    passages = sum(d.passages for d in seed_service.documents())
+    assert re.search(rf"^qa_index_passages {passages}(\.0)?$", text, re.MULTILINE)
+    version = seed_service.status().version
+    assert f'version="{version}"' in text
