@@ -3,6 +3,7 @@ deletes, hot reload of a build made elsewhere, and serving before any index exis
 
 from __future__ import annotations
 
+import shutil
 import threading
 import time
 from collections.abc import Iterator
@@ -12,7 +13,10 @@ import httpx
 import pytest
 from servers import assert_error_body, running_server
 
-from qa.config import Settings
+from conftest import CorpusFactory
+
+from qa.config import Settings, load_settings
+from qa.embedding import SentenceTransformerEmbedder
 from qa.models import IngestReport
 from qa.service import QAService
 
@@ -31,33 +35,32 @@ NEW_DOCUMENT = (
 )
 
 
-def make_settings(root: Path, seed_settings: Settings, *, build: bool, embedder: object) -> Settings:
+@pytest.fixture(scope="module")
+def small_index(
+    tmp_path_factory: pytest.TempPathFactory, embedder: SentenceTransformerEmbedder
+) -> Path:
+    """A two-document corpus with its index, built once; tests work on copies of it."""
+    root = tmp_path_factory.mktemp("small")
     corpus = root / "corpus"
-    corpus.mkdir(parents=True)
+    corpus.mkdir()
     for name, text in SMALL_CORPUS.items():
         (corpus / name).write_text(text, encoding="utf-8")
-    settings = seed_settings.model_copy(
-        update={
-            "corpus_dir": corpus,
-            "index_dir": root / "index",
-            "max_upload_bytes": UPLOAD_LIMIT,
-            "api_key": None,
-        }
-    )
-    if build:
-        QAService(settings, embedder=embedder).ingest()  # type: ignore[arg-type]
-    return settings
+    settings = load_settings(corpus_dir=corpus, index_dir=root / "index")
+    QAService(settings, embedder=embedder).ingest()
+    return root
 
 
 @pytest.fixture
 def scratch(
-    tmp_path: Path, seed_settings: Settings, seed_service: QAService
+    tmp_path: Path, small_index: Path, embedder: SentenceTransformerEmbedder
 ) -> Iterator[tuple[str, Settings, QAService]]:
-    """A server over a freshly built two-document index in `tmp_path/root`."""
-    settings = make_settings(
-        tmp_path / "root", seed_settings, build=True, embedder=seed_service.embedder
+    """A server over a private copy of the small index, free to change it."""
+    root = tmp_path / "root"
+    shutil.copytree(small_index, root, symlinks=True)
+    settings = load_settings(
+        corpus_dir=root / "corpus", index_dir=root / "index", max_upload_bytes=UPLOAD_LIMIT
     )
-    service = QAService(settings, embedder=seed_service.embedder)
+    service = QAService(settings, embedder=embedder)
     with running_server(settings, service=service) as url:
         yield url, settings, service
 
@@ -193,7 +196,7 @@ def test_api_upload_then_search_then_delete(scratch: tuple[str, Settings, QAServ
 
 
 def test_api_hot_reloads_an_index_built_elsewhere_without_failing_requests(
-    scratch: tuple[str, Settings, QAService], seed_service: QAService
+    scratch: tuple[str, Settings, QAService], embedder: SentenceTransformerEmbedder
 ) -> None:
     url, settings, _ = scratch
     failures: list[str] = []
@@ -219,7 +222,7 @@ def test_api_hot_reloads_an_index_built_elsewhere_without_failing_requests(
         time.sleep(0.5)
         # Another "process": its own QAService on the same folders, as `qa ingest` would be.
         (settings.corpus_dir / "zeppelins.txt").write_text(NEW_DOCUMENT, encoding="utf-8")
-        QAService(settings, embedder=seed_service.embedder).ingest()
+        QAService(settings, embedder=embedder).ingest()
         deadline = time.monotonic() + 30
         found = False
         while not found and time.monotonic() < deadline:
@@ -237,10 +240,10 @@ def test_api_hot_reloads_an_index_built_elsewhere_without_failing_requests(
 
 
 def test_api_serves_503_until_an_index_exists(
-    tmp_path: Path, seed_settings: Settings, seed_service: QAService
+    make_corpus: CorpusFactory, embedder: SentenceTransformerEmbedder
 ) -> None:
-    settings = make_settings(tmp_path, seed_settings, build=False, embedder=None)
-    service = QAService(settings, embedder=seed_service.embedder)
+    settings, _ = make_corpus(SMALL_CORPUS)
+    service = QAService(settings, embedder=embedder)
     with running_server(settings, service=service) as url, httpx.Client(base_url=url) as client:
         assert client.get("/healthz").status_code == 200
         for method, path, kwargs in [
@@ -254,6 +257,6 @@ def test_api_serves_503_until_an_index_exists(
             assert "qa ingest" in error["message"]
         assert client.get("/metrics").status_code == 200
 
-        QAService(settings, embedder=seed_service.embedder).ingest()
+        QAService(settings, embedder=embedder).ingest()
         assert client.get("/readyz").status_code == 200
         assert client.post("/ask", json={"question": "How much notice?"}).status_code == 200

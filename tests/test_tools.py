@@ -112,7 +112,10 @@ def test_tools_render_answer_lists_numbered_sources_with_page_and_quote() -> Non
         question="q",
         answered=True,
         answer="Korea set up a forum [1]. It meets yearly [2].",
-        citations=[_citation(1, "Korea set up a forum.", page=3), _citation(2, "It meets\nyearly.")],
+        citations=[
+            _citation(1, "Korea set up a forum.", page=3),
+            _citation(2, "It meets\nyearly."),
+        ],
         confidence=0.8,
     )
 
@@ -138,5 +141,5 @@ def test_tools_render_answer_abstention_labels_suggestions_as_not_answering() ->
     assert text.startswith("The indexed documents do not answer this question.")
     assert "Closest passages (they do not answer the question):" in text
     assert '1. Cooperation — "Batteries are mentioned here."' in text
-    assert text.endswith("…\"")
+    assert text.endswith('…"')
     assert "Sources:" not in text

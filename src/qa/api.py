@@ -19,10 +19,16 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
+from starlette.routing import Route
 
 from qa.api_errors import install_error_handlers
 from qa.api_metrics import HTTPMetrics
-from qa.api_middleware import REQUEST_ID_HEADER, BearerAuthMiddleware, RequestContextMiddleware
+from qa.api_middleware import (
+    REQUEST_ID_HEADER,
+    BearerAuthMiddleware,
+    BodyLimitMiddleware,
+    RequestContextMiddleware,
+)
 from qa.api_routes import build_router
 from qa.config import Settings, load_settings
 from qa.errors import IndexStoreError
@@ -35,6 +41,8 @@ logger = logging.getLogger(__name__)
 WEB_DIR = Path(__file__).parent / "web"
 # Paths served without the API key: liveness probes must not need a secret.
 PUBLIC_PATHS = frozenset({"/healthz"})
+# Room for the multipart framing around an upload of `max_upload_bytes`.
+MULTIPART_OVERHEAD_BYTES = 64 * 1024
 
 Lifespan = Callable[[], AbstractAsyncContextManager[None]]
 
@@ -78,7 +86,6 @@ def create_app(settings: Settings, *, service: QAService | None = None) -> FastA
         version=_qa_version(),
         summary="Ask questions about a folder of documents; answers cite their sources.",
         lifespan=lifespan,
-        max_body_size=settings.max_request_bytes,
     )
     app.state.settings = settings
     app.state.service = service
@@ -94,14 +101,21 @@ def create_app(settings: Settings, *, service: QAService | None = None) -> FastA
     mcp_app, mcp_lifespan = create_mcp_http_app(
         service, host=settings.host, log_level=settings.log_level
     )
-    app.add_route("/mcp", mcp_app, methods=["GET", "POST", "DELETE"])
+    app.router.routes.append(Route("/mcp", mcp_app, methods=["GET", "POST", "DELETE"]))
     lifespans.append(mcp_lifespan)
     # ------------------------------------------------------------------------------------
 
     _mount_web(app)
 
     # Middleware: the last added runs first. Request ids and logging wrap everything,
-    # CORS answers preflights before auth, and auth guards all but PUBLIC_PATHS.
+    # CORS answers preflights before auth, auth guards all but PUBLIC_PATHS, and no
+    # body over its limit reaches a route (uploads have their own, larger limit).
+    upload_limit = settings.max_upload_bytes + MULTIPART_OVERHEAD_BYTES
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_bytes=settings.max_request_bytes,
+        limits={("POST", "/documents"): max(upload_limit, settings.max_request_bytes)},
+    )
     if settings.api_key:
         app.add_middleware(
             BearerAuthMiddleware, api_key=settings.api_key, public_paths=PUBLIC_PATHS

@@ -145,8 +145,8 @@ def _http_error(request: Request, exc: Exception) -> JSONResponse:
         message = f"No route {request.method} {request.url.path}."
     elif exc.status_code == 405:
         message = f"Method {request.method} is not allowed on {request.url.path}."
-    elif exc.status_code == 413:
-        message = "The request body is too large."
+    elif exc.status_code == 400 and message == "There was an error parsing the body":
+        message = "The request body could not be parsed."
     return error_response(exc.status_code, code, message, headers=exc.headers)
 
 

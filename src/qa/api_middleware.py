@@ -10,9 +10,12 @@ import logging
 import re
 import time
 import uuid
+from collections.abc import Mapping
 from datetime import UTC, datetime
 
 from starlette.datastructures import Headers, MutableHeaders
+from starlette.exceptions import HTTPException
+from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from qa.api_errors import error_response
@@ -136,3 +139,69 @@ class BearerAuthMiddleware:
             headers={"WWW-Authenticate": "Bearer"},
         )
         await response(scope, receive, send)
+
+
+class BodyTooLargeError(HTTPException):
+    """Raised from `receive` once a streamed body passes its limit.
+
+    An `HTTPException`, so FastAPI's body parsing lets it through to the error handlers
+    instead of turning it into a generic 400.
+    """
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"The request body is over the {limit}-byte limit.")
+        self.limit = limit
+
+
+class BodyLimitMiddleware:
+    """413 for bodies over `max_bytes` (or a per-route limit in `limits`, keyed by
+    method and path): refused up front on Content-Length, and counted as a chunked body
+    streams in, so an oversized body is never read into memory.
+    """
+
+    def __init__(
+        self, app: ASGIApp, *, max_bytes: int, limits: Mapping[tuple[str, str], int]
+    ) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+        self.limits = dict(limits)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self.limits.get((scope["method"], scope["path"]), self.max_bytes)
+        declared = Headers(scope=scope).get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            await _too_large(limit)(scope, receive, send)
+            return
+        received = 0
+        started = False
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise BodyTooLargeError(limit)
+            return message
+
+        async def watched_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, watched_send)
+        except BodyTooLargeError:
+            # Reached only from apps without FastAPI's handlers, e.g. a mounted sub-app.
+            if started:
+                raise
+            await _too_large(limit)(scope, receive, send)
+
+
+def _too_large(limit: int) -> JSONResponse:
+    return error_response(
+        413, "payload_too_large", f"The request body is over the {limit}-byte limit."
+    )

@@ -29,8 +29,6 @@ from qa.models import (
 )
 from qa.service import QAService
 
-# Room for the multipart framing around an upload of `max_upload_bytes`.
-MULTIPART_OVERHEAD_BYTES = 64 * 1024
 # A question must contain something besides whitespace.
 _NOT_BLANK = r"\S"
 
@@ -149,7 +147,6 @@ def build_router(settings: Settings) -> APIRouter:
         status_code=201,
         response_model=IngestReport,
         tags=["documents"],
-        max_body_size=settings.max_upload_bytes + MULTIPART_OVERHEAD_BYTES,
         responses=error_responses(400, 401, 413, 415, 422, 503),
     )
     async def upload_document(

@@ -92,7 +92,7 @@ def _units(document: Document, counter: TokenCounter, limit: int) -> list[_Unit]
     section = 0
     for start, end, kind, level in document.blocks:
         text = document.text[start:end]
-        if kind == "heading":
+        if kind == "heading" or (kind == "title" and level > 0):
             headings = [(lvl, h) for lvl, h in headings if lvl < level] + [(level, text)]
             section += 1
         path = tuple(h for _, h in headings)

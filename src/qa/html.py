@@ -38,7 +38,7 @@ def _walk(node: Any, blocks: list[Block]) -> None:
     pending: list[str] = []
 
     def flush() -> None:
-        text = squash(clean_text(" ".join(pending)))
+        text = squash(clean_text("".join(pending)))
         pending.clear()
         if text:
             blocks.append(Block(kind="paragraph", text=text))
@@ -57,5 +57,5 @@ def _walk(node: Any, blocks: list[Block]) -> None:
         elif name == "br":
             pending.append("\n")
         else:
-            pending.append(child.get_text(" "))
+            pending.append(child.get_text())  # inline: the source's own spacing
     flush()

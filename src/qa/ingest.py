@@ -27,6 +27,7 @@ logger = logging.getLogger(__name__)
 
 FORMATS = {".txt": "txt", ".text": "txt", ".md": "md", ".markdown": "md",
            ".html": "html", ".htm": "html", ".pdf": "pdf"}  # fmt: skip
+_WESTERN = ("cp1252", "latin_1", "iso8859_15")
 _SLUG = re.compile(r"[^a-z0-9]+")
 
 
@@ -92,9 +93,15 @@ def decode(data: bytes, source: str) -> str:
         pass
     from charset_normalizer import from_bytes
 
-    best = from_bytes(data).best()
+    results = from_bytes(data)
+    best = results.best()
     if best is None:
         raise DocumentParseError(f"{source}: cannot determine the text encoding.")
+    # Short Western text is ambiguous between code pages; prefer Windows-1252 when it
+    # reads as well as the best guess, as it is by far the most common legacy encoding.
+    western = next((r for r in results if r.encoding in _WESTERN), None)
+    if western is not None and western.chaos <= best.chaos + 0.02:
+        best = western
     logger.info("%s is not UTF-8; decoded as %s", source, best.encoding)
     return str(best)
 

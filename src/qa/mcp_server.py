@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.types import ASGIApp
 
 from qa.errors import NotFoundError, QAError
-from qa.models import Answer, DocumentInfo, PassageDetail, SearchResult
+from qa.models import Answer, DocumentDetail, DocumentInfo, PassageDetail, SearchResult
 from qa.tools import render_answer, render_documents, render_passage, render_search
 
 if TYPE_CHECKING:
@@ -54,8 +54,8 @@ class DocumentList(BaseModel):
 
 
 class _ServiceSlot:
-    """Hands out the service, building it on first use so a missing index or a slow model
-    load never delays the MCP handshake."""
+    """Hands out the service: a given instance, or a factory's result on each use (so the
+    service can be built lazily and a missing index never breaks the MCP handshake)."""
 
     def __init__(self, source: QAService | Callable[[], QAService]) -> None:
         self._source = source
@@ -128,7 +128,7 @@ def create_mcp_server(
     preload: bool = False,
     log_level: str = "WARNING",
 ) -> MCPServer[Any]:
-    """Build the MCP server over `service` (or a factory called on first use).
+    """Build the MCP server over `service`, or over a factory called whenever it is needed.
 
     Tools: `ask`, `search`, `get_passage`, `list_documents`; resource template
     `qa://documents/{id}`. With `preload`, the index and model load in the background
@@ -158,7 +158,7 @@ def create_mcp_server(
         ],
         k: Annotated[
             int | None,
-            Field(ge=1, description="Passages to retrieve as evidence; omit for the default (5)."),
+            Field(ge=1, description="Passages to retrieve as evidence; omit for the default."),
         ] = None,
     ) -> Annotated[CallToolResult, Answer]:
         """Answer a question from the indexed documents, with numbered citations.
@@ -188,7 +188,7 @@ def create_mcp_server(
     def search(
         query: Annotated[str, Field(description="Words or a question to look for.")],
         k: Annotated[
-            int | None, Field(ge=1, description="Number of passages; omit for the default (5).")
+            int | None, Field(ge=1, description="Number of passages; omit for the default.")
         ] = None,
         documents: Annotated[
             list[str] | None,
@@ -258,7 +258,8 @@ def create_mcp_server(
     )
     def document(id: str) -> str:
         try:
-            return slot.get().document(id).text
+            detail: DocumentDetail = slot.get().document(id)
+            return detail.text
         except NotFoundError as exc:
             raise ResourceNotFoundError(str(exc)) from exc
         except QAError as exc:
@@ -313,7 +314,7 @@ def create_mcp_http_app(
 ) -> tuple[ASGIApp, Callable[[], AbstractAsyncContextManager[None]]]:
     """The streamable HTTP transport as an ASGI app plus the lifespan it needs.
 
-    Route the app at exactly `/mcp` (e.g. `app.add_route("/mcp", asgi_app, ...)`) and
+    Route the app at exactly `/mcp` (`Route("/mcp", asgi_app)`, not a `Mount`) and
     enter `lifespan()` inside the host app's lifespan: the SDK's session manager only
     serves requests while it runs. Stateless JSON responses, so it works behind any
     proxy. `host` is the bind address: on loopback the SDK checks Host/Origin headers

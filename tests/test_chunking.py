@@ -1,0 +1,75 @@
+"""Chunking invariants: exact offsets, token limit, stable ids, structure and merging."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from qa.chunking import chunk_document, split_sentences
+from qa.ingest import read_document
+
+from conftest import SEED
+
+
+def _doc(tmp_path: Path, name: str, text: str):
+    (tmp_path / name).write_text(text, encoding="utf-8")
+    return read_document(tmp_path / name, tmp_path)
+
+
+@pytest.mark.parametrize("size,overlap", [(160, 0), (64, 16), (32, 8)])
+def test_chunking_offsets_reproduce_text_and_respect_token_limit(embedder, size: int, overlap: int) -> None:
+    document = read_document(SEED, SEED.parent)
+    passages = chunk_document(document, embedder, size=size, overlap=overlap, min_tokens=8)
+    assert passages
+    for p in passages:
+        assert document.text[p.start : p.end] == p.text
+        assert embedder.count_tokens(p.text) <= embedder.max_tokens
+        for a, b in p.sentences:
+            assert p.text[a:b].strip() == p.text[a:b] and p.text[a:b]
+    covered = "".join(document.text[p.start : p.end] for p in passages)
+    assert all(word in covered for word in document.text.split())
+
+
+def test_chunking_splits_sentences_longer_than_model_window(embedder, tmp_path: Path) -> None:
+    long_sentence = " ".join(f"clause{i} about data retention" for i in range(200)) + "."
+    document = _doc(tmp_path, "long.txt", f"Title\n\n{long_sentence}")
+    passages = chunk_document(document, embedder, size=160)
+    assert len(passages) > 2
+    assert max(embedder.count_tokens(p.text) for p in passages) <= embedder.max_tokens
+    assert "clause199" in passages[-1].text
+
+
+def test_chunking_ids_are_stable(fake_embedder, tmp_path: Path) -> None:
+    text = "Title\n\n" + "\n\n".join(f"Paragraph {i} says something specific about topic {i}." for i in range(12))
+    first = chunk_document(_doc(tmp_path, "a.txt", text), fake_embedder, size=30)
+    again = chunk_document(_doc(tmp_path, "a.txt", text), fake_embedder, size=30)
+    assert [p.id for p in first] == [p.id for p in again]
+    edited = chunk_document(_doc(tmp_path, "a.txt", text.replace("topic 11", "topic eleven")), fake_embedder, size=30)
+    assert [p.id for p in edited][:-1] == [p.id for p in first][:-1]
+    assert edited[-1].id != first[-1].id
+
+
+def test_chunking_follows_headings(fake_embedder, tmp_path: Path) -> None:
+    md = "# Guide\n\n## Batteries\n\nCells must be recycled.\n\n## Charging\n\nPlugs use CCS2 everywhere in the union."
+    passages = chunk_document(_doc(tmp_path, "g.md", md), fake_embedder, size=200, min_tokens=0)
+    charging = next(p for p in passages if "CCS2" in p.text)
+    assert charging.headings == ["Guide", "Charging"]
+    assert "recycled" not in charging.text
+
+
+def test_chunking_merges_tiny_fragments(fake_embedder, tmp_path: Path) -> None:
+    text = "Title here\n\nA long enough paragraph with many many words in it to stand alone as one.\n\nOk."
+    passages = chunk_document(_doc(tmp_path, "t.txt", text), fake_embedder, size=20, min_tokens=5)
+    assert not any(p.text == "Ok." for p in passages)
+    assert passages[-1].text.endswith("Ok.")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("The U.S. and Mr. Smith met. Then they left.", ["The U.S. and Mr. Smith met.", "Then they left."]),
+     ("Costs rose 3.5 percent. See Fig. 2 for details.", ["Costs rose 3.5 percent.", "See Fig. 2 for details."]),
+     ("Is it? Yes! \"Quoted.\" Done", ["Is it?", "Yes!", "\"Quoted.\"", "Done"])],
+)
+def test_split_sentences_handles_abbreviations(text: str, expected: list[str]) -> None:
+    assert [text[a:b] for a, b in split_sentences(text)] == expected

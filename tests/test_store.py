@@ -1,0 +1,207 @@
+"""The index store: incremental ingest, atomic swap, crash safety, resume and validation."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from qa.config import Settings
+from qa.errors import CorpusError, IndexMismatchError, IndexNotFoundError
+from qa.ingest import safe_corpus_path
+from qa.service import QAService
+from qa.store import IndexStore
+
+from conftest import FakeEmbedder
+
+FAKE = FakeEmbedder.model_id
+DOCS = {
+    "eu.md": "# EU batteries\n\nThe EU requires battery passports for every industrial battery.",
+    "japan.txt": "Japan\n\nJapan funds solid-state battery research through public programmes.",
+    "korea.html": "<html><body><h1>Korea</h1><p>Korea runs a hydrogen economy standards forum.</p></body></html>",
+}
+
+
+def _service(settings: Settings, embedder: FakeEmbedder) -> QAService:
+    return QAService(settings, embedder=embedder)
+
+
+def test_store_incremental_add_change_delete(make_corpus, fake_embedder: FakeEmbedder) -> None:
+    settings, corpus = make_corpus(DOCS, embedding_model=FAKE)
+    report = _service(settings, fake_embedder).ingest()
+    assert sorted(report.added) == sorted(DOCS) and report.documents == 3
+    first_calls = sum(fake_embedder.calls)
+
+    again = _service(settings, fake_embedder).ingest()
+    assert again.embedded_passages == 0 and sorted(again.unchanged) == sorted(DOCS)
+    assert sum(fake_embedder.calls) == first_calls  # unchanged corpus embeds nothing
+
+    (corpus / "india.txt").write_text("India\n\nIndia localises the EV supply chain.")
+    (corpus / "japan.txt").write_text("Japan\n\nJapan now funds hydrogen trucks instead.")
+    (corpus / "eu.md").unlink()
+    report = _service(settings, fake_embedder).ingest()
+    assert report.added == ["india.txt"] and report.changed == ["japan.txt"]
+    assert report.removed == ["eu.md"] and report.unchanged == ["korea.html"]
+    assert report.embedded_passages == 2
+
+    service = _service(settings, fake_embedder)
+    sources = {d.source for d in service.documents()}
+    assert sources == {"india.txt", "japan.txt", "korea.html"}
+    assert "hydrogen trucks" in service.search("hydrogen trucks", k=1).hits[0].text
+    assert all("passports" not in h.text for h in service.search("battery passports", k=5).hits)
+
+
+def test_store_ingest_paths_keeps_other_documents(make_corpus, fake_embedder: FakeEmbedder) -> None:
+    settings, corpus = make_corpus(DOCS, embedding_model=FAKE)
+    _service(settings, fake_embedder).ingest()
+    (corpus / "new.txt").write_text("New\n\nA new rule on charging plugs.")
+    report = _service(settings, fake_embedder).ingest([corpus / "new.txt"])
+    assert report.added == ["new.txt"] and report.removed == [] and report.documents == 4
+
+
+def test_store_rejects_paths_outside_corpus(make_corpus, fake_embedder: FakeEmbedder, tmp_path: Path) -> None:
+    settings, _ = make_corpus(DOCS, embedding_model=FAKE)
+    outside = tmp_path / "elsewhere.txt"
+    outside.write_text("secret")
+    with pytest.raises(CorpusError, match="outside the corpus"):
+        _service(settings, fake_embedder).ingest([outside])
+
+
+def test_store_skips_bad_files_and_indexes_the_rest(make_corpus, fake_embedder: FakeEmbedder) -> None:
+    settings, _ = make_corpus({**DOCS, "broken.pdf": b"%PDF-1.7 broken", "empty.txt": "", "blob.txt": b"\x00\x01" * 50},
+                               embedding_model=FAKE)
+    report = _service(settings, fake_embedder).ingest()
+    assert report.documents == 3
+    assert {s.source for s in report.skipped} == {"broken.pdf", "empty.txt", "blob.txt"}
+    assert all(s.reason for s in report.skipped)
+
+
+class ExplodingEmbedder(FakeEmbedder):
+    def __init__(self, fail_after: int) -> None:
+        super().__init__()
+        self.fail_after = fail_after
+
+    def encode(self, texts, *, progress=False):  # type: ignore[no-untyped-def]
+        if len(self.calls) >= self.fail_after:
+            raise RuntimeError("simulated crash mid-build")
+        return super().encode(texts)
+
+
+def test_store_failed_build_leaves_previous_index_usable(make_corpus, fake_embedder: FakeEmbedder) -> None:
+    settings, corpus = make_corpus(DOCS, embedding_model=FAKE)
+    _service(settings, fake_embedder).ingest()
+    before = IndexStore(settings).current_build()
+    (corpus / "more.txt").write_text("More\n\n" + " ".join(f"Sentence {i} is here." for i in range(300)))
+    with pytest.raises(RuntimeError, match="simulated"):
+        QAService(settings.model_copy(update={"batch_size": 1}), embedder=ExplodingEmbedder(2)).ingest()
+    assert IndexStore(settings).current_build() == before
+    service = _service(settings, fake_embedder)
+    assert len(service.documents()) == 3
+    assert service.search("hydrogen forum", k=1).hits
+
+
+def test_store_killed_ingest_keeps_index_and_resumes(make_corpus, tmp_path: Path) -> None:
+    settings, corpus = make_corpus(DOCS, embedding_model=FAKE)
+    _service(settings, FakeEmbedder()).ingest()
+    before = IndexStore(settings).current_build()
+    (corpus / "big.txt").write_text("Big\n\n" + "\n\n".join(f"Paragraph {i} covers topic {i}." for i in range(400)))
+    script = textwrap.dedent(f"""
+        import sys, time
+        sys.path.insert(0, {str(Path(__file__).parent)!r})
+        from conftest import FakeEmbedder
+        from qa.config import Settings
+        from qa.service import QAService
+        class Slow(FakeEmbedder):
+            def encode(self, texts, *, progress=False):
+                out = super().encode(texts)
+                print("batch", flush=True)
+                time.sleep(0.2)
+                return out
+        settings = Settings(corpus_dir={str(corpus)!r}, index_dir={str(settings.index_dir)!r}, batch_size=4,
+                            embedding_model={FAKE!r})
+        QAService(settings, embedder=Slow()).ingest()
+    """)
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    for _ in range(3):
+        assert proc.stdout.readline().strip() == "batch"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    store = IndexStore(settings)
+    assert store.current_build() == before
+    assert len(QAService(settings, embedder=FakeEmbedder()).documents()) == 3
+    resumed = FakeEmbedder()
+    report = QAService(settings.model_copy(update={"batch_size": 4}), embedder=resumed).ingest()
+    assert report.added == ["big.txt"]
+    # What big.txt alone costs to embed, measured on fresh indexes with and without it.
+    with_big = _embed_count(settings, corpus, "with-big")
+    (corpus / "big.txt").rename(tmp_path / "big.txt")
+    big_alone = with_big - _embed_count(settings, corpus, "without-big")
+    # At least two 16-text batches finished before the kill and came from the cache.
+    assert sum(resumed.calls) <= big_alone - 2 * 16
+    assert not (settings.index_dir / ".cache").exists()
+
+
+def _embed_count(settings: Settings, corpus: Path, name: str) -> int:
+    fresh = FakeEmbedder()
+    other = settings.model_copy(update={"corpus_dir": corpus, "index_dir": corpus.parent / name})
+    QAService(other, embedder=fresh).ingest()
+    return sum(fresh.calls)
+
+
+def test_store_refuses_index_built_with_another_model(make_corpus, fake_embedder: FakeEmbedder) -> None:
+    settings, _ = make_corpus(DOCS, embedding_model=FAKE)
+    _service(settings, fake_embedder).ingest()
+    other = settings.model_copy(update={"embedding_model": "some/other-model"})
+    with pytest.raises(IndexMismatchError, match="qa ingest --rebuild"):
+        QAService(other, embedder=fake_embedder).search("battery")
+
+
+def test_store_missing_index_says_run_ingest(make_corpus) -> None:
+    settings, _ = make_corpus(DOCS, embedding_model=FAKE)
+    with pytest.raises(IndexNotFoundError, match="qa ingest"):
+        QAService(settings).ask("anything?")
+
+
+def test_store_status_reports_staleness(make_corpus, fake_embedder: FakeEmbedder) -> None:
+    settings, corpus = make_corpus(DOCS, embedding_model=FAKE)
+    assert QAService(settings).status().built is False
+    _service(settings, fake_embedder).ingest()
+    status = QAService(settings).status()
+    assert status.built and not status.is_stale and status.passage_count >= 3
+    (corpus / "japan.txt").write_text("Japan\n\nChanged text.")
+    (corpus / "new.md").write_text("# New\n\nNew file.")
+    reasons = QAService(settings).status().stale_reasons
+    assert "changed file japan.txt" in reasons and "new file new.md" in reasons
+
+
+def test_store_rebuild_reembeds_everything(make_corpus, fake_embedder: FakeEmbedder) -> None:
+    settings, _ = make_corpus(DOCS, embedding_model=FAKE)
+    _service(settings, fake_embedder).ingest()
+    report = _service(settings, FakeEmbedder()).ingest(rebuild=True)
+    assert report.embedded_passages == report.passages > 0
+
+
+def test_store_swap_keeps_one_previous_build(make_corpus, fake_embedder: FakeEmbedder) -> None:
+    settings, corpus = make_corpus(DOCS, embedding_model=FAKE)
+    for i in range(3):
+        (corpus / "counter.txt").write_text(f"Counter\n\nVersion {i} of the counter file.")
+        _service(settings, fake_embedder).ingest()
+    builds = list((settings.index_dir / "builds").iterdir())
+    assert len(builds) == 2 and not any(b.name.endswith(".partial") for b in builds)
+
+
+@pytest.mark.parametrize("name", ["../../x.txt", "/etc/passwd.txt", "a\x00b.txt", ".hidden.txt", "sub/.git/x.md", "evil.exe", "noext", ""])
+def test_safe_corpus_path_rejects_unsafe_names(tmp_path: Path, name: str) -> None:
+    with pytest.raises(CorpusError):
+        safe_corpus_path(tmp_path, name)
+
+
+def test_safe_corpus_path_accepts_plain_names(tmp_path: Path) -> None:
+    assert safe_corpus_path(tmp_path, "sub/report.pdf") == (tmp_path / "sub" / "report.pdf").resolve()
