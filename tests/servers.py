@@ -81,7 +81,9 @@ def running_server(
         sock.close()
 
 
-def assert_error_body(response: httpx.Response, status: int, code: str | None = None) -> dict[str, Any]:
+def assert_error_body(
+    response: httpx.Response, status: int, code: str | None = None
+) -> dict[str, Any]:
     """Check `response` carries the canonical error body; return its `error` object."""
     assert response.status_code == status, response.text
     assert response.headers["content-type"].startswith("application/json")

@@ -70,7 +70,9 @@ def test_api_ask_returns_the_same_answer_as_the_service(
     assert answer.citations
 
 
-def test_api_ask_honours_k_and_documents(client: httpx.Client, first_document: DocumentInfo) -> None:
+def test_api_ask_honours_k_and_documents(
+    client: httpx.Client, first_document: DocumentInfo
+) -> None:
     response = client.post(
         "/ask", json={"question": QUESTION, "k": 2, "documents": [first_document.id]}
     )
@@ -152,6 +154,7 @@ def test_api_openapi_and_docs_are_served(client: httpx.Client) -> None:
 
 BIG_JSON = json.dumps({"question": "x" * 1_100_000})
 JSON = {"content-type": "application/json"}
+TEXT = {"content-type": "text/plain"}
 
 ERROR_CASES: list[tuple[str, str, dict[str, Any], int, str]] = [
     ("GET", "/documents/no-such-document", {}, 404, "not_found"),
@@ -160,7 +163,7 @@ ERROR_CASES: list[tuple[str, str, dict[str, Any], int, str]] = [
     ("GET", "/no-such-route", {}, 404, "not_found"),
     ("DELETE", "/healthz", {}, 405, "method_not_allowed"),
     ("PUT", "/ask", {"json": {"question": QUESTION}}, 405, "method_not_allowed"),
-    ("POST", "/ask", {"content": b'{"question": "unterminated', "headers": JSON}, 400, "malformed_json"),  # noqa: E501
+    ("POST", "/ask", {"content": b'{"question": "cut', "headers": JSON}, 400, "malformed_json"),
     ("POST", "/ask", {"content": b'{"question": "no content type"}'}, 422, "invalid_request"),
     ("POST", "/ask", {"content": b"\xff\xfe not json", "headers": JSON}, 400, "bad_request"),
     ("POST", "/ask", {"json": {"question": 5}}, 422, "invalid_request"),
@@ -175,8 +178,11 @@ ERROR_CASES: list[tuple[str, str, dict[str, Any], int, str]] = [
     ("POST", "/ask", {"json": {"question": QUESTION, "k": 0}}, 422, "invalid_request"),
     ("POST", "/ask", {"json": {"question": QUESTION, "k": 51}}, 422, "invalid_request"),
     ("POST", "/ask", {"json": {"question": QUESTION, "k": -3}}, 422, "invalid_request"),
-    ("POST", "/ask", {"content": QUESTION, "headers": {"content-type": "text/plain"}}, 422, "invalid_request"),  # noqa: E501
-    ("POST", "/ask", {"content": BIG_JSON, "headers": JSON}, 413, "payload_too_large"),  # noqa: E501
+    ("POST", "/ask", {"json": {"question": QUESTION, "k": True}}, 422, "invalid_request"),
+    ("POST", "/ask", {"json": {"question": QUESTION, "k": "5"}}, 422, "invalid_request"),
+    ("POST", "/ask", {"json": {"question": QUESTION, "k": 2.5}}, 422, "invalid_request"),
+    ("POST", "/ask", {"content": QUESTION, "headers": TEXT}, 422, "invalid_request"),
+    ("POST", "/ask", {"content": BIG_JSON, "headers": JSON}, 413, "payload_too_large"),
     ("GET", "/search", {}, 422, "invalid_request"),
     ("GET", "/search", {"params": {"q": ""}}, 422, "invalid_request"),
     ("GET", "/search", {"params": {"q": "hydrogen", "k": 0}}, 422, "invalid_request"),
@@ -184,7 +190,9 @@ ERROR_CASES: list[tuple[str, str, dict[str, Any], int, str]] = [
     ("GET", "/search", {"params": {"q": "hydrogen", "k": "many"}}, 422, "invalid_request"),
     ("POST", "/search", {"json": {"q": "hydrogen"}}, 422, "invalid_request"),
     ("POST", "/search", {"json": {"query": "hydrogen", "k": 100}}, 422, "invalid_request"),
-    ("POST", "/search", {"content": b"[1, 2", "headers": JSON}, 400, "malformed_json"),  # noqa: E501
+    ("POST", "/search", {"content": b"[1, 2", "headers": JSON}, 400, "malformed_json"),
+    ("POST", "/search", {"json": {"query": "x", "documents": ["nope"]}}, 404, "not_found"),
+    ("POST", "/ask", {"json": {"question": "x", "documents": ["nope"]}}, 404, "not_found"),
 ]
 
 
@@ -246,7 +254,14 @@ AUTHED_ROUTES: list[tuple[str, str, dict[str, Any]]] = [
 @pytest.mark.parametrize(("method", "path", "kwargs"), AUTHED_ROUTES)
 @pytest.mark.parametrize(
     "authorization",
-    [None, "Bearer wrong-key", f"Basic {API_KEY}", f"Bearer {API_KEY}x", "Bearer", "Bearer \xe9".encode("latin-1")],
+    [
+        None,
+        "Bearer wrong-key",
+        f"Basic {API_KEY}",
+        f"Bearer {API_KEY}x",
+        "Bearer",
+        "Bearer \xe9".encode("latin-1"),
+    ],
 )
 def test_api_key_required_when_set(
     keyed_url: str, method: str, path: str, kwargs: dict[str, Any], authorization: str | None
@@ -337,9 +352,7 @@ def test_api_access_log_is_one_json_line_per_request(
     caplog.set_level(logging.INFO, logger="qa.access")
     response = client.get("/documents/no-such-document", headers={"X-Request-ID": "log-test-1"})
     assert response.status_code == 404
-    records = [
-        json.loads(r.getMessage()) for r in caplog.records if r.name == "qa.access"
-    ]
+    records = [json.loads(r.getMessage()) for r in caplog.records if r.name == "qa.access"]
     mine = [r for r in records if r["request_id"] == "log-test-1"]
     assert len(mine) == 1
     assert mine[0]["method"] == "GET"
@@ -370,3 +383,26 @@ def test_api_metrics_count_requests_and_describe_the_index(
     assert re.search(rf"^qa_index_passages {passages}(\.0)?$", text, re.MULTILINE)
     version = seed_service.status().version
     assert f'version="{version}"' in text
+
+
+class _BrokenService(QAService):
+    """A service with a bug: the seam for testing the last-resort 500."""
+
+    def documents(self) -> list[DocumentInfo]:
+        raise RuntimeError("secret internal detail")
+
+
+def test_api_unexpected_error_is_a_logged_500_without_a_traceback(
+    seed_settings: Settings, embedder: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.ERROR, logger="qa")
+    service = _BrokenService(seed_settings, embedder=embedder)
+    with running_server(seed_settings, service=service) as url:
+        response = httpx.get(f"{url}/documents", headers={"X-Request-ID": "boom-1"})
+        error = assert_error_body(response, 500, "internal_error")
+        assert "secret" not in response.text
+        assert "boom-1" in error["message"]
+        assert response.headers["x-request-id"] == "boom-1"
+        assert httpx.get(f"{url}/healthz").status_code == 200
+    logged = [r for r in caplog.records if "boom-1" in r.getMessage()]
+    assert logged and logged[0].exc_info is not None

@@ -11,9 +11,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from servers import assert_error_body, running_server
-
 from conftest import CorpusFactory
+from servers import assert_error_body, running_server
 
 from qa.config import Settings, load_settings
 from qa.embedding import SentenceTransformerEmbedder
@@ -106,7 +105,7 @@ UNSAFE_NAMES = [
 def test_api_upload_rejects_unsafe_names(
     scratch: tuple[str, Settings, QAService], filename: bytes, tmp_path: Path
 ) -> None:
-    url, settings, _ = scratch
+    url, _, _ = scratch
     before = tree(tmp_path)
     body, content_type = multipart(filename, b"Escaped text that must never be written.\n")
     response = httpx.post(
@@ -142,7 +141,7 @@ def test_api_upload_without_a_file_is_a_4xx(scratch: tuple[str, Settings, QAServ
 def test_api_upload_over_the_limit_is_413(
     scratch: tuple[str, Settings, QAService], tmp_path: Path
 ) -> None:
-    url, settings, _ = scratch
+    url, _, _ = scratch
     before = tree(tmp_path)
     too_big = b"word " * (UPLOAD_LIMIT // 5 + 10)
     response = httpx.post(f"{url}/documents", files={"file": ("big.txt", too_big)}, timeout=60)
@@ -253,7 +252,9 @@ def test_api_serves_503_until_an_index_exists(
             ("GET", "/documents", {}),
             ("GET", "/passages/abc", {}),
         ]:
-            error = assert_error_body(client.request(method, path, **kwargs), 503, "index_not_found")
+            error = assert_error_body(
+                client.request(method, path, **kwargs), 503, "index_not_found"
+            )
             assert "qa ingest" in error["message"]
         assert client.get("/metrics").status_code == 200
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, Route, expect, sync_playwright
 from servers import running_server
 
 from qa.config import Settings
@@ -129,6 +129,15 @@ def has_horizontal_overflow(page: Page) -> bool:
     return bool(page.evaluate("document.documentElement.scrollWidth > window.innerWidth"))
 
 
+def squash(text: str) -> str:
+    return " ".join(text.split())
+
+
+def marked_text(marks: Locator) -> str:
+    """The text of every matched <mark>, joined, with whitespace squashed."""
+    return squash(" ".join(marks.all_inner_texts()))
+
+
 def tab_to(page: Page, selector: str, *, limit: int = 40) -> None:
     """Press Tab until the focused element matches `selector`."""
     for _ in range(limit):
@@ -172,7 +181,8 @@ def test_web_answer_citation_passage_document_flow(
     markers.first.click()
     expect(page.locator("#passage-heading")).to_have_text(first.title)
     expect(page.locator("#passage-heading")).to_be_focused()
-    expect(page.locator("#passage-body mark")).to_have_text(first.quote)
+    expect(page.locator("#passage-body mark").first).to_be_visible()
+    assert marked_text(page.locator("#passage-body mark")) == squash(first.quote)
     expect(page.locator("#passage-body blockquote")).to_have_text(first.text)
     page.screenshot(path=str(artifacts / "passage.png"), full_page=True)
 
@@ -182,15 +192,38 @@ def test_web_answer_citation_passage_document_flow(
     highlighted = page.locator("#document-text mark#document-passage")
     expect(highlighted).to_have_text(document.text[first.start : first.end])
     expect(highlighted).to_be_in_viewport()
-    expect(highlighted.locator("mark.quote")).to_have_text(first.quote)
+    assert marked_text(highlighted.locator("mark.quote")) == squash(first.quote)
     expect(page.locator("#document-text")).to_have_text(document.text)
     page.screenshot(path=str(artifacts / "document.png"))
 
     # Back to the passage, then back to the answer.
     page.get_by_role("link", name="Back to the passage").click()
-    expect(page.locator("#passage-body mark")).to_have_text(first.quote)
+    expect(page.locator("#passage-body mark").first).to_be_visible()
     page.get_by_role("link", name="Back to the answer").click()
     expect(answer).to_be_visible()
+
+
+def test_web_highlights_each_sentence_of_a_quote_that_skips_text(
+    page: Page, seed_url: str, seed_service: QAService
+) -> None:
+    real = seed_service.ask(SEED_QUESTION)
+    citation = real.citations[0]
+    passage = seed_service.passage(citation.passage_id).passage
+    sentences = [passage.text[start:end] for start, end in passage.sentences]
+    assert len(sentences) >= 3, sentences
+    quoted = [sentences[0], sentences[2]]
+    # The quote joins non-adjacent sentences, with its own whitespace.
+    quote = f"{quoted[0]} … {' '.join(quoted[1].split())}"
+    answer = real.model_copy(update={"citations": [citation.model_copy(update={"quote": quote})]})
+    page.route("**/ask", lambda route: route.fulfill(json=answer.model_dump(mode="json")))
+
+    page.goto(seed_url)
+    ask(page, SEED_QUESTION)
+    page.locator("#answer-body a.cite").first.click()
+    marks = page.locator("#passage-body mark")
+    expect(marks).to_have_count(2)
+    expect(marks.nth(0)).to_have_text(squash(quoted[0]))
+    expect(marks.nth(1)).to_have_text(squash(quoted[1]))
 
 
 def test_web_shows_busy_state_while_answering(page: Page, seed_url: str) -> None:
@@ -479,6 +512,5 @@ def test_web_text_has_enough_contrast(browser: Browser, seed_url: str, scheme: s
     finally:
         page.context.close()
     assert not errors, errors
-    print(scheme, ratios)
     low = {s: r for s, r in ratios.items() if r is None or r < 4.5}
     assert not low, f"contrast below WCAG AA 4.5:1 ({scheme}): {low}"

@@ -6,23 +6,38 @@ vectors are precomputed at ingest, so composing an answer embeds nothing.
 
 from __future__ import annotations
 
-import re
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from qa.config import Settings
+from qa.intents import label_boost, overview_boost, unsupported
 from qa.lexical import tokenize
 from qa.models import Answer, Citation
 from qa.retriever import Candidate, HybridRetriever, to_hit
 from qa.snapshot import IndexSnapshot
 
 NOT_COVERED = "The documents do not cover this question."
-LEXICAL_WEIGHT = 0.3  # weight of IDF-weighted term overlap next to cosine similarity
-NUMBER = re.compile(r"\b\d[\d,.]*\b")
+
+# Sentence score = cosine(sentence) + PASSAGE_WEIGHT × cosine(passage) + COVERAGE_WEIGHT ×
+# IDF-weighted term coverage − RANK_PENALTY × passage rank. Fitted on PolicyQA dev and
+# seed-dev (benchmarks/calibrate.py reproduces the search); see the README's Quality table.
+PASSAGE_WEIGHT = 1.0
+COVERAGE_WEIGHT = 0.3
+RANK_PENALTY = 0.05
+# Answer sentences may score this far below the best one.
+MARGIN = 0.5
 DUPLICATE_COSINE = 0.92
-MARGIN = 0.12  # sentences this far below the best one are not worth adding
+# Logistic model of "the evidence answers the question", fitted by benchmarks/calibrate.py
+# on PolicyQA and seed-dev questions (answerable) and the same questions asked of the
+# wrong corpus (unanswerable). Features: best sentence's cosine, its passage's cosine, its
+# coverage, best passage cosine, best coverage of any sentence, answer type unsupported.
+CONFIDENCE_WEIGHTS = (6.744, 5.021, 1.19, 5.298, 2.28, 0.0)
+CONFIDENCE_BIAS = -6.007
+UNSUPPORTED_FACTOR = 0.2
+INTENT_CONFIDENCE = 0.9  # a metadata or overview question matched by its intent
 
 
 @dataclass(frozen=True)
@@ -31,22 +46,18 @@ class ScoredSentence:
     position: int  # index of the sentence in its passage
     text: str
     score: float
+    cosine: float
+    coverage: float
     vector_row: int
+    boosted: bool
 
 
-def _coverage(question_terms: Sequence[str], sentence: str, idf: dict[str, float]) -> float:
+def _coverage(question_terms: Sequence[str], sentence_terms: set[str], idf: dict[str, float]) -> float:
     # Share of the question's (IDF-weighted) content terms that the sentence contains.
     if not question_terms:
         return 0.0
-    present = set(tokenize([sentence])[0])
     total = sum(idf.get(t, 1.0) for t in question_terms)
-    return sum(idf.get(t, 1.0) for t in question_terms if t in present) / total
-
-
-def _missing_numbers(question: str, texts: Sequence[str]) -> bool:
-    # A question about a figure the evidence never mentions ("in 2023") is not answered by it.
-    wanted = set(NUMBER.findall(question))
-    return bool(wanted) and not any(n in t for t in texts for n in wanted)
+    return sum(idf.get(t, 1.0) for t in question_terms if t in sentence_terms) / total
 
 
 def score_sentences(
@@ -61,14 +72,49 @@ def score_sentences(
     scored: list[ScoredSentence] = []
     for i, candidate in enumerate(candidates):
         rows = snapshot.sentence_rows(candidate.row)
+        passage = candidate.passage
         if not len(rows):
             continue
         cosines = np.asarray(snapshot.sentence_vectors[rows.start : rows.stop]) @ query_vector
-        for j, (a, b) in enumerate(candidate.passage.sentences):
-            text = candidate.passage.text[a:b]
-            score = float(cosines[j]) + LEXICAL_WEIGHT * _coverage(terms, text, idf)
-            scored.append(ScoredSentence(i, j, text, score, rows.start + j))
+        texts = [passage.text[a:b] for a, b in passage.sentences]
+        labels = passage.labels or [""] * len(texts)
+        for j, (text, tokens) in enumerate(zip(texts, tokenize(texts), strict=True)):
+            coverage = _coverage(terms, set(tokens), idf)
+            boost = label_boost(question, labels[j]) + overview_boost(question, text)
+            score = (
+                float(cosines[j]) + PASSAGE_WEIGHT * candidate.dense
+                + COVERAGE_WEIGHT * coverage - RANK_PENALTY * i + boost
+            )  # fmt: skip
+            scored.append(
+                ScoredSentence(i, j, text, score, float(cosines[j]), coverage,
+                               rows.start + j, boost > 0)  # fmt: skip
+            )
     return scored
+
+
+def confidence(
+    question: str, chosen: Sequence[ScoredSentence], scored: Sequence[ScoredSentence],
+    candidates: Sequence[Candidate],
+) -> float:  # fmt: skip
+    """Calibrated probability that the chosen sentences answer the question."""
+    if not chosen:
+        return 0.0
+    best = chosen[0]
+    if best.boosted:
+        return INTENT_CONFIDENCE
+    features = (
+        best.cosine,
+        candidates[best.candidate].dense,
+        best.coverage,
+        max(c.dense for c in candidates),
+        max(s.coverage for s in scored),
+        float(unsupported(question, [s.text for s in chosen])),
+    )
+    z = CONFIDENCE_BIAS + sum(w * x for w, x in zip(CONFIDENCE_WEIGHTS, features, strict=True))
+    probability = 1.0 / (1.0 + math.exp(-z))
+    # Evidence without the figure, year or ranking the question asks for cannot answer it,
+    # however similar it reads.
+    return probability * UNSUPPORTED_FACTOR if features[-1] else probability
 
 
 def _select(
@@ -77,8 +123,11 @@ def _select(
     ranked = sorted(scored, key=lambda s: -s.score)
     chosen: list[ScoredSentence] = []
     for sentence in ranked:
-        if len(chosen) == limit or sentence.score < ranked[0].score - MARGIN:
+        if len(chosen) == limit:
             break
+        # The best sentence's neighbours are context for it; other passages must compete.
+        if sentence.score < ranked[0].score - MARGIN and sentence.candidate != ranked[0].candidate:
+            continue
         vector = np.asarray(snapshot.sentence_vectors[sentence.vector_row])
         if any(
             float(vector @ np.asarray(snapshot.sentence_vectors[c.vector_row])) > DUPLICATE_COSINE
@@ -103,16 +152,14 @@ def compose_answer(
         return Answer(question=question, answered=False, answer=NOT_COVERED, suggestions=[])
     scored = score_sentences(question, candidates, snapshot, retriever.query_vector(question))
     chosen = _select(scored, snapshot, settings.max_answer_sentences)
-    confidence = chosen[0].score if chosen else 0.0
-    if _missing_numbers(question, [c.passage.text for c in candidates]):
-        confidence -= 0.2
-    if not chosen or confidence < settings.abstain_threshold:
+    probability = confidence(question, chosen, scored, candidates)
+    if not chosen or probability < settings.abstain_threshold:
         return Answer(
             question=question,
             answered=False,
             answer=NOT_COVERED,
             suggestions=suggestions,
-            confidence=round(confidence, 4),
+            confidence=round(probability, 4),
         )
     # Readable order: passages by their best sentence, sentences in document order.
     passage_order = list(dict.fromkeys(s.candidate for s in chosen))
@@ -143,5 +190,5 @@ def compose_answer(
         answered=True,
         answer=" ".join(parts),
         citations=citations,
-        confidence=round(confidence, 4),
+        confidence=round(probability, 4),
     )

@@ -13,6 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from qa.errors import QAError
 
@@ -145,9 +146,30 @@ def _http_error(request: Request, exc: Exception) -> JSONResponse:
         message = f"No route {request.method} {request.url.path}."
     elif exc.status_code == 405:
         message = f"Method {request.method} is not allowed on {request.url.path}."
+        allowed = _allowed_methods(request)
+        if allowed:
+            return error_response(
+                405, code, message, headers={**(exc.headers or {}), "Allow": allowed}
+            )
     elif exc.status_code == 400 and message == "There was an error parsing the body":
         message = "The request body could not be parsed."
     return error_response(exc.status_code, code, message, headers=exc.headers)
+
+
+def _allowed_methods(request: Request) -> str:
+    # Starlette names only the first route matching the path; ask every route, per method.
+    allowed = [
+        method
+        for method in _METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL
+            for route in request.app.router.routes
+        )
+    ]
+    return ", ".join(allowed)
+
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -164,13 +186,15 @@ def install_error_handlers(app: FastAPI) -> None:
 
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses=` entries documenting the error body for `statuses`."""
-    return {status: {"model": ErrorBody, "description": _DESCRIPTIONS[status]} for status in statuses}
+    return {
+        status: {"model": ErrorBody, "description": _DESCRIPTIONS[status]} for status in statuses
+    }
 
 
 _DESCRIPTIONS = {
     400: "Malformed request (invalid JSON, unsafe file name).",
     401: "Missing or wrong API key.",
-    404: "Unknown document or passage.",
+    404: "Unknown document or passage id.",
     413: "Request body or upload too large.",
     415: "Unsupported document type.",
     422: "Invalid parameters (empty question, `k` out of range, unknown field).",

@@ -12,7 +12,7 @@ from typing import Annotated, cast
 
 from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.concurrency import run_in_threadpool
 
 from qa.api_errors import APIError, error_responses
@@ -31,6 +31,18 @@ from qa.service import QAService
 
 # A question must contain something besides whitespace.
 _NOT_BLANK = r"\S"
+
+
+class _RequestBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    @field_validator("k", mode="before", check_fields=False)
+    @classmethod
+    def _json_integer(cls, value: object) -> object:
+        # JSON Schema's integer: 5 and 5.0, not true or "5" (pydantic's lax mode takes both).
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+            raise ValueError("Input should be a valid integer")
+        return value
 
 
 def get_service(request: Request) -> QAService:
@@ -55,18 +67,14 @@ def build_router(settings: Settings) -> APIRouter:
     router = APIRouter()
     max_chars, max_k = settings.max_question_chars, settings.max_k
 
-    class AskRequest(BaseModel):
-        model_config = ConfigDict(extra="forbid")
-
+    class AskRequest(_RequestBody):
         question: str = Field(min_length=1, max_length=max_chars, pattern=_NOT_BLANK)
         k: int | None = Field(None, ge=1, le=max_k, description="Passages to retrieve.")
         documents: list[str] | None = Field(
             None, max_length=10_000, description="Only use these document ids."
         )
 
-    class SearchRequest(BaseModel):
-        model_config = ConfigDict(extra="forbid")
-
+    class SearchRequest(_RequestBody):
         query: str = Field(min_length=1, max_length=max_chars, pattern=_NOT_BLANK)
         k: int | None = Field(None, ge=1, le=max_k, description="Passages to return.")
         documents: list[str] | None = Field(
@@ -77,7 +85,7 @@ def build_router(settings: Settings) -> APIRouter:
         "/ask",
         response_model=Answer,
         tags=["questions"],
-        responses=error_responses(400, 401, 413, 422, 503),
+        responses=error_responses(400, 401, 404, 413, 422, 503),
     )
     async def ask(body: AskRequest, service: ServiceDep) -> Answer:
         """Answer a question with sentences quoted from the corpus and their citations,
@@ -104,7 +112,7 @@ def build_router(settings: Settings) -> APIRouter:
         "/search",
         response_model=SearchResult,
         tags=["questions"],
-        responses=error_responses(400, 401, 413, 422, 503),
+        responses=error_responses(400, 401, 404, 413, 422, 503),
     )
     async def search_post(body: SearchRequest, service: ServiceDep) -> SearchResult:
         """The top-`k` passages for `query`, optionally within some documents."""
@@ -158,9 +166,7 @@ def build_router(settings: Settings) -> APIRouter:
         limit = settings.max_upload_bytes
         content = await file.read(limit + 1)
         if len(content) > limit:
-            raise APIError(
-                413, "payload_too_large", f"The upload exceeds the {limit}-byte limit."
-            )
+            raise APIError(413, "payload_too_large", f"The upload exceeds the {limit}-byte limit.")
         return await run_in_threadpool(service.add_document, file.filename or "", content)
 
     @router.delete(

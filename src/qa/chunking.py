@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from qa.models import Document, Passage
+from qa.normalize import metadata_of
 
 CHUNKER_VERSION = 1
 
@@ -66,6 +67,16 @@ class _Unit:
     section: int
     headings: tuple[str, ...]
     block_tokens: int  # tokens of the whole block when this unit opens it, else 0
+    label: str = ""  # "title", "author", "copyright", … for front-matter lines
+
+
+def _label(kind: str, text: str) -> str:
+    if kind == "title":
+        return "title"
+    if kind == "meta":
+        found = metadata_of(text)
+        return found[0] if found else "author"  # an unlabelled byline under the title
+    return ""
 
 
 def _pieces(text: str, offset: int, limit: int, counter: TokenCounter) -> list[tuple[int, int]]:
@@ -96,6 +107,7 @@ def _units(document: Document, counter: TokenCounter, limit: int) -> list[_Unit]
             headings = [(lvl, h) for lvl, h in headings if lvl < level] + [(level, text)]
             section += 1
         path = tuple(h for _, h in headings)
+        label = _label(kind, text)
         opening = len(units)
         for a, b in split_sentences(text):
             sentence = text[a:b]
@@ -105,7 +117,7 @@ def _units(document: Document, counter: TokenCounter, limit: int) -> list[_Unit]
             )
             for s, e in spans:
                 tokens = count if len(spans) == 1 else counter.count_tokens(document.text[s:e])
-                units.append(_Unit(s, e, tokens, section, path, 0))
+                units.append(_Unit(s, e, tokens, section, path, 0, label))
         if len(units) > opening:
             units[opening].block_tokens = sum(u.tokens for u in units[opening:])
     return units
@@ -207,6 +219,7 @@ def chunk_document(
                 end=end,
                 text=text,
                 sentences=[(u.start - start, u.end - start) for u in group],
+                labels=[u.label for u in group] if any(u.label for u in group) else [],
             )
         )
     return passages

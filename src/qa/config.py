@@ -35,13 +35,14 @@ class Settings(BaseSettings):
     # retrieval and answers
     k: int = Field(5, ge=1, description="Passages retrieved per question.")
     fusion: Literal["rrf", "convex"] = Field(
-        "convex", description="How dense and BM25 rankings combine: `rrf` or `convex`."
+        "rrf", description="How dense and BM25 rankings combine: `rrf` or `convex`."
     )
     dense_weight: float = Field(1.0, ge=0.0, description="Weight of the dense ranking in fusion.")
-    lexical_weight: float = Field(0.5, ge=0.0, description="Weight of the BM25 ranking in fusion.")
+    lexical_weight: float = Field(1.25, ge=0.0, description="Weight of the BM25 ranking in fusion.")
     rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion damping constant.")
     abstain_threshold: float = Field(
-        0.42, description="Below this evidence score the answer abstains."
+        0.5, ge=0.0, le=1.0,
+        description="Abstain when the calibrated answer probability is below this.",
     )
     max_answer_sentences: int = Field(3, ge=1, le=10, description="Sentences in one answer.")
     flat_index_max: int = Field(

@@ -60,6 +60,10 @@ class Passage(_Frozen):
     sentences: list[tuple[int, int]] = Field(
         default_factory=list, description="Sentence spans, as offsets into `text`."
     )
+    labels: list[str] = Field(
+        default_factory=list,
+        description="Per sentence: '' or a front-matter label such as 'title' or 'author'.",
+    )
 
 
 class Hit(_Frozen):

@@ -223,20 +223,26 @@ class IndexStore:
         with progress_bar(len(texts) + len(sentence_list), enabled=progress, label="Embedding") as advance:
             fresh_vectors = embed_texts(texts, embedder, cache, chunk=chunk, advance=advance)
             fresh_sentences = embed_texts(sentence_list, embedder, cache, chunk=chunk, advance=advance)
+        # Fresh vectors are in `plan.fresh` order; documents are written in source order.
+        fresh_at: dict[str, tuple[int, int]] = {}
+        p_at = s_at = 0
+        for document in plan.fresh:
+            fresh_at[document.id] = (p_at, s_at)
+            p_at += len(new_passages[document.id])
+            s_at += sum(len(p.sentences) for p in new_passages[document.id])
         documents: list[Document] = []
         passages: list[Passage] = []
         vector_parts: list[np.ndarray] = []
         sentence_parts: list[np.ndarray] = []
-        p_at = s_at = 0
         for document in sorted([*plan.kept, *plan.fresh], key=lambda d: d.source):
             documents.append(document)
-            if document.id in new_passages:
+            if document.id in fresh_at:
                 rows = new_passages[document.id]
+                p0, s0 = fresh_at[document.id]
                 n_sentences = sum(len(p.sentences) for p in rows)
                 passages += rows
-                vector_parts.append(fresh_vectors[p_at : p_at + len(rows)])
-                sentence_parts.append(fresh_sentences[s_at : s_at + n_sentences])
-                p_at, s_at = p_at + len(rows), s_at + n_sentences
+                vector_parts.append(fresh_vectors[p0 : p0 + len(rows)])
+                sentence_parts.append(fresh_sentences[s0 : s0 + n_sentences])
             else:
                 assert previous is not None  # kept documents come from it
                 kept_rows = previous.rows_for([document.id])

@@ -350,27 +350,46 @@
     }
   }
 
-  function findQuote(text, quote) {
-    if (!quote) return null;
-    const exact = text.indexOf(quote);
-    if (exact >= 0) return [exact, exact + quote.length];
-    // Tolerate whitespace differences between the quote and the passage text.
-    const words = quote.trim().split(/\s+/).map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
-    if (!words.length || !words[0]) return null;
-    const match = new RegExp(words.join("\\s+")).exec(text);
-    return match ? [match.index, match.index + match[0].length] : null;
+  // A regex matching `phrase` with any run of whitespace where it has some.
+  function looseRegExp(phrase) {
+    const words = phrase.trim().split(/\s+/).filter(Boolean);
+    if (!words.length) return null;
+    return new RegExp(words.map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("\\s+"));
   }
 
-  /** Append `text` to `parent` with [start, end) wrapped in <mark>. */
-  function appendHighlighted(parent, text, span, markAttrs) {
-    if (!span) {
-      parent.append(text);
-      return null;
+  /** Spans of `text` holding the quoted sentence(s), in order; [] when none is found. */
+  function quoteSpans(text, quote) {
+    if (!quote || !quote.trim()) return [];
+    const exact = text.indexOf(quote);
+    if (exact >= 0) return [[exact, exact + quote.length]];
+    // A quote of several sentences may skip text between them ("…"), and its
+    // whitespace may differ from the passage's: match each sentence on its own.
+    const spans = [];
+    let from = 0;
+    for (const sentence of quote.split(/\s*(?:…|\.\.\.)\s*|(?<=[.!?])\s+/)) {
+      const pattern = looseRegExp(sentence);
+      if (!pattern) continue;
+      const match = pattern.exec(text.slice(from));
+      if (!match) continue;
+      const start = from + match.index;
+      spans.push([start, start + match[0].length]);
+      from = start + match[0].length;
     }
-    const [start, end] = span;
-    const mark = el("mark", markAttrs, text.slice(start, end));
-    parent.append(text.slice(0, start), mark, text.slice(end));
-    return mark;
+    return spans;
+  }
+
+  /** Append `text` to `parent` with each [start, end) span wrapped in <mark>; returns the first. */
+  function appendHighlighted(parent, text, spans, markAttrs) {
+    let last = 0;
+    let first = null;
+    for (const [start, end] of spans) {
+      const mark = el("mark", markAttrs, text.slice(start, end));
+      parent.append(text.slice(last, start), mark);
+      first = first || mark;
+      last = end;
+    }
+    parent.append(text.slice(last));
+    return first;
   }
 
   async function showPassage(passageId, token) {
@@ -394,7 +413,7 @@
         ]),
       );
       const body = el("blockquote", { className: "passage-text" });
-      const mark = appendHighlighted(body, p.text, findQuote(p.text, quote), {
+      const mark = appendHighlighted(body, p.text, quoteSpans(p.text, quote), {
         className: "quote",
       });
       els.passageBody.append(body);
@@ -451,8 +470,7 @@
         mark = el("mark", { className: "passage", id: "document-passage", tabindex: "-1" });
         const passageText = text.slice(span[0], span[1]);
         const quote = quoteForSpan(documentId, span);
-        const inner = findQuote(passageText, quote);
-        appendHighlighted(mark, passageText, inner, { className: "quote" });
+        appendHighlighted(mark, passageText, quoteSpans(passageText, quote), { className: "quote" });
         container.append(text.slice(0, span[0]), mark, text.slice(span[1]));
       } else {
         container.append(text);

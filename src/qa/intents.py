@@ -1,0 +1,81 @@
+"""Question intents that embeddings miss: metadata, document overviews and answer types.
+
+A bi-encoder scores "Who wrote this?" low against a byline, and scores "Which company
+sells the most batteries?" high against any battery sentence. These small, general
+rules fill both gaps: they point metadata questions at front-matter lines, and they
+flag evidence that lacks the kind of answer the question asks for.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+_I = re.IGNORECASE
+_LABEL_INTENTS = {
+    "author": re.compile(
+        r"\b(who (wrote|authored|prepared|is the author|are the authors)|authors?|written by|writer)\b", _I
+    ),
+    "title": re.compile(r"\b(title|what is (this|the) (article|document|report|paper) called)\b", _I),
+    "copyright": re.compile(r"\b(copyright|who (published|owns|issued)|publisher|published by)\b", _I),
+    "date": re.compile(r"\b(when was (it|this|the \w+) (written|published|released))\b", _I),
+    "affiliation": re.compile(r"\b(affiliat\w*|which (institution|organi[sz]ation) .*author)\b", _I),
+}
+_DOCUMENT = re.compile(r"\b(article|document|report|paper|study|brief|text)\b", _I)
+_OVERVIEW_ASK = re.compile(
+    r"\b(summari[sz]e\w*|about|cover\w*|discuss\w*|describe\w*|explore\w*|purpose|overview|main point)\b",
+    _I,
+)
+_SELF_REFERENCE = re.compile(r"\b(this|the present) (article|document|report|paper|study|brief)\b", _I)
+
+_YEAR_OR_NUMBER = re.compile(r"\b\d[\d,.]*\b")
+_QUANTITY_ASK = re.compile(
+    r"\b(how (many|much)|what (percentage|percent|proportion|share|number|amount)|"
+    r"market share|price of|cost of)\b",
+    _I,
+)
+_QUANTITY = re.compile(
+    r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|dozen|hundred|thousand|million|"
+    r"billion|half|percent)\b",
+    _I,
+)
+_SUPERLATIVE_ASK = re.compile(
+    r"\b(the (most|least|largest|biggest|highest|lowest|best|worst|top|leading|fastest|"
+    r"cheapest|first|greatest))\b",
+    _I,
+)
+_SUPERLATIVE = re.compile(
+    r"\b(most|least|largest|biggest|highest|lowest|best|worst|top|leading|first|greatest|"
+    r"fastest|cheapest|strongest|earliest|latest|newest|oldest|main|primary|number one)\b",
+    _I,
+)
+_YEAR_ASK = re.compile(r"\b(what|which|in what) year\b|\bsince when\b", _I)
+
+
+def label_boost(question: str, label: str) -> float:
+    """A bonus for a front-matter sentence whose label is what the question asks for."""
+    if label:
+        pattern = _LABEL_INTENTS.get(label)
+        if pattern is not None and pattern.search(question):
+            return 1.0
+    return 0.0
+
+
+def overview_boost(question: str, sentence: str) -> float:
+    """A bonus for "This article …" sentences when the question asks what the text is about."""
+    if _DOCUMENT.search(question) and _OVERVIEW_ASK.search(question):
+        return 0.5 if _SELF_REFERENCE.search(sentence) else 0.0
+    return 0.0
+
+
+def unsupported(question: str, evidence: Sequence[str]) -> bool:
+    """True when the question needs a kind of answer (a figure, year, ranking) the evidence lacks."""
+    text = " ".join(evidence)
+    numbers = set(_YEAR_OR_NUMBER.findall(question))
+    if numbers and not any(n in text for n in numbers):
+        return True
+    if _QUANTITY_ASK.search(question) and not _QUANTITY.search(text):
+        return True
+    if _YEAR_ASK.search(question) and not re.search(r"\b(1[89]|20)\d\d\b", text):
+        return True
+    return bool(_SUPERLATIVE_ASK.search(question) and not _SUPERLATIVE.search(text))
