@@ -15,6 +15,7 @@ its peak RSS is its own.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -103,13 +104,17 @@ def child_build(args: argparse.Namespace) -> dict[str, Any]:
 
     stages = {"chunk": 0.0, "dense_build": 0.0, "lexical_build": 0.0}
 
+    rss: dict[str, float] = {}
+
     def timed(name: str, func: Any) -> Any:
         def wrapper(*a: Any, **k: Any) -> Any:
+            rss.setdefault(f"before {name}", c.proc_status(os.getpid())["VmRSS"] / 1024)
             start = time.perf_counter()
             try:
                 return func(*a, **k)
             finally:
                 stages[name] += time.perf_counter() - start
+                rss[f"after {name}"] = c.proc_status(os.getpid())["VmRSS"] / 1024
 
         return wrapper
 
@@ -136,6 +141,7 @@ def child_build(args: argparse.Namespace) -> dict[str, Any]:
         "embedded_texts": embedder.texts,
         **stages,
         "rss_before_mb": rss_before,
+        "rss": {k: v for k, v in rss.items() if k != "after chunk"},
         "peak_rss_mb": c.self_peak_rss_mb(),
         "disk_bytes": sum(sizes.values()),
         "files": sizes,
@@ -149,9 +155,13 @@ def child_search(args: argparse.Namespace) -> dict[str, Any]:
     queries = syn.policyqa_questions()[: args.queries]
     service = QAService(_settings(args.index, args.corpus), query_encoder=syn.HashingEmbedder())
     start = time.perf_counter()
-    service.load()
     service.search(queries[0])
     load = time.perf_counter() - start
+    status = []
+    for _ in range(3):  # what `qa serve` runs at start-up and on every /readyz
+        start = time.perf_counter()
+        service.load()
+        status.append(time.perf_counter() - start)
     snapshot, retriever = service._current()
 
     def lap(func: Any) -> list[float]:
@@ -163,8 +173,17 @@ def child_search(args: argparse.Namespace) -> dict[str, Any]:
         return out
 
     encoder = retriever.encoder
+    onnx: list[float] = []
+    if args.onnx_out is not None and (args.onnx_out / "encoder.json").is_file():
+        from qa.onnx_encoder import OnnxQueryEncoder
+
+        real = OnnxQueryEncoder(args.onnx_out, model_id="bench")
+        real.encode(queries[:1])
+        onnx = lap(lambda q: real.encode([q]))
     return {
+        "onnx": onnx,
         "load": load,
+        "status": status,
         "search": lap(lambda q: service.search(q)),
         "ask": lap(lambda q: service.ask(q)),
         "dense": lap(lambda q: snapshot.dense.search(encoder.encode([q])[0], 50)),
@@ -180,14 +199,13 @@ def child_oneshot(args: argparse.Namespace) -> dict[str, Any]:
 
     imported = time.perf_counter()
     service = QAService(_settings(args.index, args.corpus), query_encoder=syn.HashingEmbedder())
-    service.load()
-    opened = time.perf_counter()
     hits = service.search("How is personal information shared with third parties?").hits
     done = time.perf_counter()
+    service.store.load()  # again, alone: the manifest and row tables, no engines
+    opened = time.perf_counter()
     return {
         "import": imported - start,
-        "open": opened - imported,
-        "first_search": done - opened,
+        "open": opened - done,
         "load": done - imported,
         "hits": len(hits),
         "peak_rss_mb": c.self_peak_rss_mb(),
@@ -265,6 +283,8 @@ def one_size(
     rates: tuple[float, float] | None,
 ) -> None:
     corpus, index = base / f"corpus-{size}", base / f"index-{size}"
+    for folder in (corpus, index):  # a kept --workdir from an earlier run
+        shutil.rmtree(folder, ignore_errors=True)
     documents = math.ceil(size / ppd)
     start = time.perf_counter()
     corpus_bytes = syn.write_corpus(corpus, documents)
@@ -308,8 +328,9 @@ def one_size(
         f"peak RSS of the build process       {b['peak_rss_mb']:8.0f} MB "
         f"({b['rss_before_mb']:.0f} MB before ingest)"
     )
+    print("  RSS during the build: " + ", ".join(f"{k} {v:.0f} MB" for k, v in b["rss"].items()))
 
-    s, _ = run_child("search", corpus=corpus, index=index, queries=args.queries)
+    s, _ = run_child("search", corpus=corpus, index=index, queries=args.queries, onnx_out=onnx)
     p50 = c.median(s["search"])
     print(f"search, warm ({len(s['search'])} PolicyQA questions, stand-in query encoder)")
     print(
@@ -322,7 +343,17 @@ def one_size(
         ("lexical", "BM25 top-50"),
     ):
         print(f"  {label:<18} p50 {c.ms(c.median(s[key]))}  p95 {c.ms(c.percentile(s[key], 95))}")
+    if s["onnx"]:
+        encode = c.median(s["onnx"])
+        print(
+            f"  + real ONNX query encoding   p50 {c.ms(encode)}  -> search with it "
+            f"~{c.ms(p50 + encode).strip()} p50"
+        )
     print(f"  peak RSS of the searching process {s['peak_rss_mb']:6.0f} MB")
+    print(
+        f"  QAService.load() on a loaded service (server start-up, every /readyz): "
+        f"{c.secs(c.median(s['status']))}"
+    )
 
     shots = [run_child("oneshot", corpus=corpus, index=index) for _ in range(args.oneshots)]
     load = c.median([o["load"] for o, _ in shots])
@@ -334,15 +365,16 @@ def one_size(
         f"target <= {TARGET_ONESHOT_LOAD} s {c.verdict(load, TARGET_ONESHOT_LOAD)}"
     )
     print(
-        f"    (open {first['open']:.3f} s, first search with engine loads "
-        f"{first['first_search']:.3f} s, imports {first['import']:.3f} s, "
-        f"peak RSS {first['peak_rss_mb']:.0f} MB)"
+        f"    (of which opening the manifest and row tables {first['open']:.3f} s; "
+        f"imports before it {first['import']:.3f} s; peak RSS {first['peak_rss_mb']:.0f} MB)"
     )
     print(f"  whole process (python + imports)  {c.secs(wall)}")
+    env = {**c.clean_env(index, corpus), "QA_EMBEDDING_MODEL": FAKE_MODEL}
+    status = [c.run_measured([str(c.QA), "status"], env)[0] for _ in range(args.oneshots)]
+    print(f"  `qa status` whole process         {c.secs(c.median(status))}")
     if onnx is not None:
         build = (index / "current").resolve()
         shutil.copytree(onnx, build / "onnx")
-        env = {**c.clean_env(index, corpus), "QA_EMBEDDING_MODEL": FAKE_MODEL}
         asks = [
             c.run_measured([str(c.QA), "ask", "Who do you share my data with?"], env)
             for _ in range(args.oneshots)
@@ -363,8 +395,9 @@ def one_size(
         f"dense index {r['kind']}: recall@10 vs exact   {r['recall']:8.3f}  ({label}); "
         f"top-10 p50 {c.ms(c.median(r['latencies']))}"
     )
-    shutil.rmtree(index, ignore_errors=True)
-    shutil.rmtree(corpus, ignore_errors=True)
+    if not args.keep:
+        shutil.rmtree(index, ignore_errors=True)
+        shutil.rmtree(corpus, ignore_errors=True)
 
 
 def main() -> None:
@@ -376,6 +409,9 @@ def main() -> None:
     parser.add_argument("--oneshots", type=int, default=3, help="fresh one-shot processes per size")
     parser.add_argument("--flat-max", type=int, help="QA_FLAT_INDEX_MAX for the builds")
     parser.add_argument("--workdir", type=Path, help="where to generate (default: a temp dir)")
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the corpora and indexes (needs --workdir)"
+    )
     parser.add_argument("--child", choices=sorted(CHILDREN), help=argparse.SUPPRESS)
     for name in ("corpus", "index", "onnx-out"):
         parser.add_argument(f"--{name}", type=Path, help=argparse.SUPPRESS)
@@ -390,8 +426,17 @@ def main() -> None:
         args.flat_max = 1000 if args.flat_max is None else args.flat_max  # exercise HNSW
     else:
         sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
-    with tempfile.TemporaryDirectory(prefix="bench-scale-", dir=args.workdir) as tmp:
-        base = Path(tmp)
+    if args.keep and args.workdir is None:
+        parser.error("--keep needs --workdir")
+    with contextlib.ExitStack() as stack:
+        if args.keep:
+            base = args.workdir.resolve()
+            base.mkdir(parents=True, exist_ok=True)
+        else:
+            tmp = stack.enter_context(
+                tempfile.TemporaryDirectory(prefix="bench-scale-", dir=args.workdir)
+            )
+            base = Path(tmp)
         c.header("scale", f"sizes {', '.join(f'{s:,}' for s in sizes)} passages")
         ppd = passages_per_document(base / "calibrate")
         sample_corpus = base / "sample"

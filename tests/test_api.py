@@ -284,6 +284,16 @@ def test_api_key_not_needed_for_healthz_or_when_unset(keyed_url: str, client: ht
     assert client.get("/documents").status_code == 200  # the default server has no key
 
 
+def test_api_key_page_shell_is_public_but_data_is_not(keyed_url: str) -> None:
+    # The page and its assets carry no corpus data; the page asks for the key itself.
+    assert httpx.get(f"{keyed_url}/").status_code == 200
+    assert httpx.get(f"{keyed_url}/static/app.js").status_code == 200
+    for sneaky in ("/static/../documents", "/static/%2e%2e/documents", "//documents"):
+        response = httpx.get(f"{keyed_url}{sneaky}")
+        assert response.status_code in (401, 404), sneaky
+        assert "content_hash" not in response.text
+
+
 def test_api_cors_is_off_by_default(client: httpx.Client) -> None:
     response = client.get("/healthz", headers={"Origin": "https://evil.example"})
     assert "access-control-allow-origin" not in response.headers

@@ -3,10 +3,13 @@ deletes, hot reload of a build made elsewhere, and serving before any index exis
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -194,8 +197,26 @@ def test_api_upload_then_search_then_delete(scratch: tuple[str, Settings, QAServ
 # -- hot reload and a missing index ---------------------------------------------------------------
 
 
+def ingest_in_another_service(settings: Settings, embedder: SentenceTransformerEmbedder) -> None:
+    QAService(settings, embedder=embedder).ingest()
+
+
+def ingest_in_another_process(settings: Settings, embedder: SentenceTransformerEmbedder) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QA_")}
+    env.update(
+        QA_CORPUS_DIR=str(settings.corpus_dir),
+        QA_INDEX_DIR=str(settings.index_dir),
+        HF_HUB_OFFLINE="1",
+    )
+    qa = Path(sys.executable).parent / "qa"
+    subprocess.run([str(qa), "ingest"], env=env, check=True, capture_output=True, timeout=300)
+
+
+@pytest.mark.parametrize("ingest", [ingest_in_another_service, ingest_in_another_process])
 def test_api_hot_reloads_an_index_built_elsewhere_without_failing_requests(
-    scratch: tuple[str, Settings, QAService], embedder: SentenceTransformerEmbedder
+    scratch: tuple[str, Settings, QAService],
+    embedder: SentenceTransformerEmbedder,
+    ingest: Callable[[Settings, SentenceTransformerEmbedder], None],
 ) -> None:
     url, settings, _ = scratch
     failures: list[str] = []
@@ -219,9 +240,8 @@ def test_api_hot_reloads_an_index_built_elsewhere_without_failing_requests(
         thread.start()
     try:
         time.sleep(0.5)
-        # Another "process": its own QAService on the same folders, as `qa ingest` would be.
         (settings.corpus_dir / "zeppelins.txt").write_text(NEW_DOCUMENT, encoding="utf-8")
-        QAService(settings, embedder=embedder).ingest()
+        ingest(settings, embedder)
         deadline = time.monotonic() + 30
         found = False
         while not found and time.monotonic() < deadline:

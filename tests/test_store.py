@@ -205,3 +205,28 @@ def test_safe_corpus_path_rejects_unsafe_names(tmp_path: Path, name: str) -> Non
 
 def test_safe_corpus_path_accepts_plain_names(tmp_path: Path) -> None:
     assert safe_corpus_path(tmp_path, "sub/report.pdf") == (tmp_path / "sub" / "report.pdf").resolve()
+
+
+def test_store_vectors_align_with_passages_across_documents(make_corpus) -> None:
+    """Rows of the vector files belong to the passage in the same row, in every document."""
+    import numpy as np
+
+    from qa.builder import search_text
+
+    embedder = FakeEmbedder()
+    settings, corpus = make_corpus(DOCS, embedding_model=FAKE)
+    _service(settings, embedder).ingest()
+    # Path order and source-string order differ here: "a/b.txt" < "a-b.txt" only as paths.
+    (corpus / "a").mkdir()
+    (corpus / "a" / "b.txt").write_text("Folder\n\nA file in a folder. It has two sentences.")
+    (corpus / "a-b.txt").write_text("Dash\n\nA file with a dash in its name. Also two sentences.")
+    service = _service(settings, embedder)
+    service.ingest()
+    snapshot, _ = service._current()
+    for row in range(len(snapshot)):
+        passage = snapshot.passage(row)
+        document = snapshot.document(passage.document_id)
+        np.testing.assert_allclose(snapshot.vectors[row], embedder.encode([search_text(passage, document)])[0], atol=1e-6)
+        span = snapshot.sentence_rows(row)
+        sentences = [passage.text[a:b] for a, b in passage.sentences]
+        np.testing.assert_allclose(snapshot.sentence_vectors[span.start : span.stop], embedder.encode(sentences), atol=1e-6)

@@ -272,7 +272,7 @@ def test_web_is_usable_by_keyboard_alone(page: Page, seed_url: str) -> None:
 
 
 def test_web_off_topic_question_is_not_covered(
-    page: Page, seed_url: str, seed_service: QAService
+    page: Page, seed_url: str, seed_service: QAService, artifacts: Path
 ) -> None:
     expected = seed_service.ask(OFF_TOPIC_QUESTION)
     assert not expected.answered, "the core answered an off-topic question"
@@ -285,6 +285,7 @@ def test_web_off_topic_question_is_not_covered(
     suggestions = page.locator("#answer-body ol.suggestions > li")
     expect(suggestions).to_have_count(len(expected.suggestions))
     expect(suggestions.first).to_contain_text(expected.suggestions[0].title)
+    page.screenshot(path=str(artifacts / "not-covered.png"), full_page=True)
 
     suggestions.first.get_by_role("link").click()
     expect(page.locator("#passage-heading")).to_have_text(expected.suggestions[0].title)

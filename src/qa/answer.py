@@ -33,8 +33,8 @@ DUPLICATE_COSINE = 0.92
 # Logistic model of "the evidence answers the question", fitted by benchmarks/calibrate.py
 # on PolicyQA and seed-dev questions (answerable) and the same questions asked of the
 # wrong corpus (unanswerable). Features: best sentence's cosine, its passage's cosine, its
-# coverage, best passage cosine, best coverage of any sentence, answer type unsupported.
-CONFIDENCE_WEIGHTS = (6.744, 5.021, 1.19, 5.298, 2.28, 0.0)
+# coverage, best passage cosine, best coverage of any sentence.
+CONFIDENCE_WEIGHTS = (6.744, 5.021, 1.19, 5.298, 2.28)
 CONFIDENCE_BIAS = -6.007
 UNSUPPORTED_FACTOR = 0.2
 INTENT_CONFIDENCE = 0.9  # a metadata or overview question matched by its intent
@@ -108,13 +108,14 @@ def confidence(
         best.coverage,
         max(c.dense for c in candidates),
         max(s.coverage for s in scored),
-        float(unsupported(question, [s.text for s in chosen])),
     )
     z = CONFIDENCE_BIAS + sum(w * x for w, x in zip(CONFIDENCE_WEIGHTS, features, strict=True))
     probability = 1.0 / (1.0 + math.exp(-z))
     # Evidence without the figure, year or ranking the question asks for cannot answer it,
     # however similar it reads.
-    return probability * UNSUPPORTED_FACTOR if features[-1] else probability
+    if unsupported(question, [s.text for s in chosen]):
+        return probability * UNSUPPORTED_FACTOR
+    return probability
 
 
 def _select(

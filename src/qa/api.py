@@ -41,7 +41,10 @@ logger = logging.getLogger(__name__)
 
 WEB_DIR = Path(__file__).parent / "web"
 # Paths served without the API key: liveness probes must not need a secret.
-PUBLIC_PATHS = frozenset({"/healthz"})
+# The web page shell and its assets hold no corpus data; the page asks for the key
+# itself when a data route answers 401.
+PUBLIC_PATHS = frozenset({"/healthz", "/"})
+PUBLIC_PREFIXES = ("/static/",)
 # Room for the multipart framing around an upload of `max_upload_bytes`.
 MULTIPART_OVERHEAD_BYTES = 64 * 1024
 
@@ -119,7 +122,10 @@ def create_app(settings: Settings, *, service: QAService | None = None) -> FastA
     )
     if settings.api_key:
         app.add_middleware(
-            BearerAuthMiddleware, api_key=settings.api_key, public_paths=PUBLIC_PATHS
+            BearerAuthMiddleware,
+            api_key=settings.api_key,
+            public_paths=PUBLIC_PATHS,
+            public_prefixes=PUBLIC_PREFIXES,
         )
     # OpenAI's error shape on /v1, also for the auth check's 401 (so it wraps that).
     app.add_middleware(OpenAIErrorMiddleware)

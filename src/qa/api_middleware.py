@@ -109,10 +109,21 @@ class RequestContextMiddleware:
 class BearerAuthMiddleware:
     """Requires `Authorization: Bearer <api_key>` on every path except `public_paths`."""
 
-    def __init__(self, app: ASGIApp, *, api_key: str, public_paths: frozenset[str]) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        api_key: str,
+        public_paths: frozenset[str],
+        public_prefixes: tuple[str, ...] = (),
+    ) -> None:
         self.app = app
         self._key = api_key.encode()
         self.public_paths = public_paths
+        self.public_prefixes = public_prefixes
+
+    def _is_public(self, path: str) -> bool:
+        return path in self.public_paths or path.startswith(self.public_prefixes)
 
     def _is_authorised(self, scope: Scope) -> bool:
         scheme, _, token = Headers(scope=scope).get("authorization", "").partition(" ")
@@ -124,7 +135,7 @@ class BearerAuthMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
             scope["type"] not in ("http", "websocket")
-            or scope["path"] in self.public_paths
+            or self._is_public(scope["path"])
             or self._is_authorised(scope)
         ):
             await self.app(scope, receive, send)
