@@ -1,4 +1,4 @@
-"""Run every benchmark in `benchmarks/` one after another; exit non-zero if any of them fails.
+"""Run every `bench_*.py` in `benchmarks/` one after another; exit non-zero if any of them fails.
 
     python benchmarks/run_all.py            # full runs (tens of minutes on two cores)
     python benchmarks/run_all.py --tiny     # seconds-long smoke runs, for CI
@@ -16,14 +16,10 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHMARKS = [
-    "bench_cold_start.py",
-    "bench_warm.py",
-    "bench_ingest.py",
-    "bench_memory.py",
-    "bench_query_encoder.py",
-    "bench_scale.py",
-]
+# Every bench_*.py, the slow scale benchmark last.
+BENCHMARKS = sorted(
+    (p.name for p in HERE.glob("bench_*.py")), key=lambda name: (name == "bench_scale.py", name)
+)
 
 
 def main() -> None:

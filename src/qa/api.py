@@ -75,7 +75,7 @@ def create_app(settings: Settings, *, service: QAService | None = None) -> FastA
             status = await run_in_threadpool(service.load)
             logger.info(
                 "Index loaded: %d documents, %d passages.",
-                len(status.documents),
+                status.documents,
                 status.passage_count,
             )
         except IndexStoreError as exc:

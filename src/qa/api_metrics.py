@@ -14,6 +14,7 @@ from prometheus_client.core import GaugeMetricFamily, InfoMetricFamily, Metric
 from prometheus_client.exposition import generate_latest
 
 from qa.errors import IndexStoreError
+from qa.models import IndexInfo
 
 if TYPE_CHECKING:
     from qa.service import QAService
@@ -40,16 +41,14 @@ class IndexCollector:
         passages = GaugeMetricFamily("qa_index_passages", "Passages in the loaded index.")
         info = InfoMetricFamily("qa_index", "The loaded index: version and model.")
         try:
-            # documents() also swaps in a newer build, so the figures match what is served.
-            count = sum(document.passages for document in self._service.documents())
+            # load() also swaps in a newer build, so the figures match what is served.
+            loaded: IndexInfo | None = self._service.load()
         except IndexStoreError:
-            count = 0
-        passages.add_metric([], count)
+            loaded = None
+        passages.add_metric([], loaded.passage_count if loaded else 0)
         yield passages
-        build = self._service.store.current_build()
-        if build is not None:
-            model = self._service.settings.embedding_model
-            info.add_metric([], {"version": build.name, "model": model})
+        if loaded is not None:
+            info.add_metric([], {"version": loaded.build_id, "model": loaded.model})
             yield info
 
 

@@ -22,7 +22,7 @@ from qa.models import (
     Answer,
     DocumentDetail,
     DocumentInfo,
-    IndexStatus,
+    IndexInfo,
     IngestReport,
     PassageDetail,
     SearchResult,
@@ -59,7 +59,7 @@ class Health(BaseModel):
 
 class Readiness(BaseModel):
     ready: bool = Field(description="True when the index is loaded and queries can run.")
-    index: IndexStatus
+    index: IndexInfo
 
 
 def build_router(settings: Settings) -> APIRouter:

@@ -57,10 +57,8 @@ def run_chat(
     out = out or Console(highlight=False, soft_wrap=True)
     if prompt is None:
         prompt = terminal_prompt() if sys.stdin.isatty() and sys.stdout.isatty() else plain_prompt
-    status = service.load()
-    out.print(
-        f"qa: {len(status.documents)} documents, {status.passage_count} passages. {HELP}"
-    )
+    info = service.load()
+    out.print(f"qa: {info.documents} documents, {info.passage_count} passages. {HELP}")
     last: Answer | None = None
     while True:
         try:

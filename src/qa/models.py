@@ -154,6 +154,19 @@ class IngestReport(_Frozen):
     seconds: float = 0.0
 
 
+class IndexInfo(_Frozen):
+    """The loaded build, cheaply: what `/readyz` and metrics report."""
+
+    built: bool = True
+    build_id: str
+    model: str
+    dimension: int
+    documents: int
+    passage_count: int
+    built_at: datetime
+    dense_index: Literal["flat", "hnsw"]
+
+
 class IndexStatus(_Frozen):
     """What `qa status` and `/readyz` report."""
 

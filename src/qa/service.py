@@ -21,6 +21,7 @@ from qa.models import (
     Answer,
     DocumentDetail,
     DocumentInfo,
+    IndexInfo,
     IndexStatus,
     IngestReport,
     PassageDetail,
@@ -79,10 +80,19 @@ class QAService:
                 self._snapshot, self._retriever = snapshot, retriever
             return snapshot, retriever
 
-    def load(self) -> IndexStatus:
-        """Load the index now (servers call this at startup) and report it."""
-        self._current()
-        return self.status()
+    def load(self) -> IndexInfo:
+        """Load the index (or a newer build) now and describe it; servers call this at startup."""
+        snapshot, _ = self._current()
+        manifest = snapshot.manifest
+        return IndexInfo(
+            build_id=manifest.build_id,
+            model=manifest.model,
+            dimension=manifest.dimension,
+            documents=len(manifest.documents),
+            passage_count=manifest.passage_count,
+            built_at=manifest.built_at,
+            dense_index=manifest.dense_kind,
+        )
 
     def reload_if_changed(self) -> bool:
         """Swap in a newer build made by another process; True when one was loaded."""
