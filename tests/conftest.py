@@ -73,7 +73,9 @@ def embedder() -> SentenceTransformerEmbedder:
 
 
 @pytest.fixture(scope="session")
-def seed_settings(tmp_path_factory: pytest.TempPathFactory, embedder: SentenceTransformerEmbedder) -> Settings:
+def seed_settings(
+    tmp_path_factory: pytest.TempPathFactory, embedder: SentenceTransformerEmbedder
+) -> Settings:
     """Settings whose corpus is a copy of the seed, with its index already built."""
     base = tmp_path_factory.mktemp("seed")
     corpus = base / "corpus"

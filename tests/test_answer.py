@@ -13,7 +13,11 @@ from qa.service import QAService
     [
         ("What was the market share of EVs in 2023?", ["EV sales grew in 2022."], True),
         ("What was the market share of EVs in 2023?", ["In 2023 EVs took 9 percent."], False),
-        ("How many charging stations does the EU have?", ["The EU builds charging stations."], True),
+        (
+            "How many charging stations does the EU have?",
+            ["The EU builds charging stations."],
+            True,
+        ),
         ("How many charging stations does the EU have?", ["The EU has 600,000 stations."], False),
         ("Which company sells the most batteries?", ["Japan supports battery firms."], True),
         ("Which company sells the most batteries?", ["CATL is the largest seller."], False),
@@ -22,16 +26,23 @@ from qa.service import QAService
         ("How does Japan help its companies abroad?", ["Japan assists companies overseas."], False),
     ],
 )
-def test_intents_unsupported_answer_types(question: str, evidence: list[str], expected: bool) -> None:
+def test_intents_unsupported_answer_types(
+    question: str, evidence: list[str], expected: bool
+) -> None:
     assert unsupported(question, evidence) is expected
 
 
 @pytest.mark.parametrize(
     ("question", "label", "boosted"),
-    [("Who wrote this?", "author", True), ("Who is the author of the report?", "author", True),
-     ("Who wrote this?", "title", False), ("What is the title?", "title", True),
-     ("Who holds the copyright?", "copyright", True), ("What forum did Korea set up?", "author", False),
-     ("Who wrote this?", "", False)],
+    [
+        ("Who wrote this?", "author", True),
+        ("Who is the author of the report?", "author", True),
+        ("Who wrote this?", "title", False),
+        ("What is the title?", "title", True),
+        ("Who holds the copyright?", "copyright", True),
+        ("What forum did Korea set up?", "author", False),
+        ("Who wrote this?", "", False),
+    ],
 )
 def test_intents_label_boost(question: str, label: str, boosted: bool) -> None:
     assert (label_boost(question, label) > 0) is boosted
@@ -45,7 +56,9 @@ def test_intents_overview_boost_needs_self_reference() -> None:
 
 
 def test_answer_sentences_are_verbatim_and_cited(seed_service: QAService) -> None:
-    answer = seed_service.ask("What are the EU and the US strengthening cooperation on besides raw materials?")
+    answer = seed_service.ask(
+        "What are the EU and the US strengthening cooperation on besides raw materials?"
+    )
     assert answer.answered and "battery technology" in answer.answer
     pieces = [p.strip() for p in answer.answer.split("]") if p.strip()]
     by_n = {c.n: c for c in answer.citations}
@@ -63,10 +76,13 @@ def test_answer_who_wrote_this_uses_byline(seed_service: QAService) -> None:
 
 @pytest.mark.parametrize(
     "question",
-    ["What was the market share of electric cars in Taiwan in 2023?",
-     "Which company sells the most solid-state batteries?",
-     "How do I bake a chocolate cake?", "What is the capital of France?",
-     "How many charging stations does the EU have?"],
+    [
+        "What was the market share of electric cars in Taiwan in 2023?",
+        "Which company sells the most solid-state batteries?",
+        "How do I bake a chocolate cake?",
+        "What is the capital of France?",
+        "How many charging stations does the EU have?",
+    ],
 )
 def test_answer_abstains_with_suggestions(seed_service: QAService, question: str) -> None:
     answer = seed_service.ask(question)
@@ -76,11 +92,15 @@ def test_answer_abstains_with_suggestions(seed_service: QAService, question: str
 
 
 def test_answer_threshold_is_configurable(seed_service: QAService) -> None:
-    strict = QAService(seed_service.settings.model_copy(update={"abstain_threshold": 1.0}),
-                       embedder=seed_service.embedder)
+    strict = QAService(
+        seed_service.settings.model_copy(update={"abstain_threshold": 1.0}),
+        embedder=seed_service.embedder,
+    )
     assert not strict.ask("What forum did Korea set up for hydrogen?").answered
-    lenient = QAService(seed_service.settings.model_copy(update={"abstain_threshold": 0.0}),
-                        embedder=seed_service.embedder)
+    lenient = QAService(
+        seed_service.settings.model_copy(update={"abstain_threshold": 0.0}),
+        embedder=seed_service.embedder,
+    )
     assert lenient.ask("What is the capital of France?").answered
 
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import SEED
 
 from qa.chunking import chunk_document, split_sentences
 from qa.ingest import read_document
-
-from conftest import SEED
 
 
 def _doc(tmp_path: Path, name: str, text: str):
@@ -18,7 +17,9 @@ def _doc(tmp_path: Path, name: str, text: str):
 
 
 @pytest.mark.parametrize("size,overlap", [(160, 0), (64, 16), (32, 8)])
-def test_chunking_offsets_reproduce_text_and_respect_token_limit(embedder, size: int, overlap: int) -> None:
+def test_chunking_offsets_reproduce_text_and_respect_token_limit(
+    embedder, size: int, overlap: int
+) -> None:
     document = read_document(SEED, SEED.parent)
     passages = chunk_document(document, embedder, size=size, overlap=overlap, min_tokens=8)
     assert passages
@@ -41,11 +42,15 @@ def test_chunking_splits_sentences_longer_than_model_window(embedder, tmp_path: 
 
 
 def test_chunking_ids_are_stable(fake_embedder, tmp_path: Path) -> None:
-    text = "Title\n\n" + "\n\n".join(f"Paragraph {i} says something specific about topic {i}." for i in range(12))
+    text = "Title\n\n" + "\n\n".join(
+        f"Paragraph {i} says something specific about topic {i}." for i in range(12)
+    )
     first = chunk_document(_doc(tmp_path, "a.txt", text), fake_embedder, size=30)
     again = chunk_document(_doc(tmp_path, "a.txt", text), fake_embedder, size=30)
     assert [p.id for p in first] == [p.id for p in again]
-    edited = chunk_document(_doc(tmp_path, "a.txt", text.replace("topic 11", "topic eleven")), fake_embedder, size=30)
+    edited = chunk_document(
+        _doc(tmp_path, "a.txt", text.replace("topic 11", "topic eleven")), fake_embedder, size=30
+    )
     assert [p.id for p in edited][:-1] == [p.id for p in first][:-1]
     assert edited[-1].id != first[-1].id
 
@@ -67,9 +72,17 @@ def test_chunking_merges_tiny_fragments(fake_embedder, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("The U.S. and Mr. Smith met. Then they left.", ["The U.S. and Mr. Smith met.", "Then they left."]),
-     ("Costs rose 3.5 percent. See Fig. 2 for details.", ["Costs rose 3.5 percent.", "See Fig. 2 for details."]),
-     ("Is it? Yes! \"Quoted.\" Done", ["Is it?", "Yes!", "\"Quoted.\"", "Done"])],
+    [
+        (
+            "The U.S. and Mr. Smith met. Then they left.",
+            ["The U.S. and Mr. Smith met.", "Then they left."],
+        ),
+        (
+            "Costs rose 3.5 percent. See Fig. 2 for details.",
+            ["Costs rose 3.5 percent.", "See Fig. 2 for details."],
+        ),
+        ('Is it? Yes! "Quoted." Done', ["Is it?", "Yes!", '"Quoted."', "Done"]),
+    ],
 )
 def test_split_sentences_handles_abbreviations(text: str, expected: list[str]) -> None:
     assert [text[a:b] for a, b in split_sentences(text)] == expected

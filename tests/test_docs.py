@@ -5,11 +5,10 @@ from __future__ import annotations
 import re
 
 from click.testing import CliRunner
+from conftest import ROOT
 
 from qa.cli import main
 from qa.config import Settings
-
-from conftest import ROOT
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 
@@ -19,7 +18,10 @@ def test_readme_opens_with_the_two_commands() -> None:
     commands = [line.split("#")[0].strip() for line in first_block.strip().splitlines()]
     assert commands == ["make run", "make test"]
     second_block = README.split("```sh", 2)[2].split("```", 1)[0]
-    assert [line.split("#")[0].strip() for line in second_block.strip().splitlines()] == ["make serve", "make mcp"]
+    assert [line.split("#")[0].strip() for line in second_block.strip().splitlines()] == [
+        "make serve",
+        "make mcp",
+    ]
 
 
 def test_readme_documents_every_setting() -> None:

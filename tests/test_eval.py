@@ -6,15 +6,16 @@ import json
 
 import pytest
 from click.testing import CliRunner
+from conftest import EVAL_DIR, SEED_DEV
 
 from qa.cli import main
 from qa.config import Settings
 from qa.evaluation import read_squad
 
-from conftest import EVAL_DIR, SEED_DEV
 
-
-def test_eval_seed_dev_meets_quality_gate(seed_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_eval_seed_dev_meets_quality_gate(
+    seed_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("QA_CORPUS_DIR", str(seed_settings.corpus_dir))
     result = CliRunner().invoke(main, ["eval", "--json", "--mode", "all", str(SEED_DEV)])
     assert result.exit_code == 0, result.output

@@ -5,12 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import SEED
 
 from qa.errors import DocumentParseError
 from qa.ingest import read_document
-from qa.normalize import blocks_from_markdown, clean_text, join_broken_paragraphs, blocks_from_plain_text
-
-from conftest import SEED
+from qa.normalize import (
+    blocks_from_markdown,
+    blocks_from_plain_text,
+    clean_text,
+    join_broken_paragraphs,
+)
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +44,9 @@ def test_normalize_keeps_sentence_end_before_lowercase_paragraph_apart() -> None
 
 
 def test_normalize_recognises_title_and_metadata(seed_document) -> None:
-    assert seed_document.title == "Key Fields of International Cooperation in the New Vehicle Industry"
+    assert (
+        seed_document.title == "Key Fields of International Cooperation in the New Vehicle Industry"
+    )
     assert seed_document.metadata["author"] == "Wu, Yu-Yin"
     assert "Chung-Hua Institution for Economic Research 2024" in seed_document.metadata["copyright"]
     kinds = [kind for _, _, kind, _ in seed_document.blocks]
@@ -56,12 +62,14 @@ def test_normalize_blocks_index_the_text(seed_document) -> None:
 
 @pytest.mark.parametrize(
     ("raw", "encoding"),
-    [("Café policy: naïve data rules for señor Müller.", "latin-1"),
-     ("Политика конфиденциальности и защита данных пользователей сайта.", "cp1251")],
+    [
+        ("Café policy: naïve data rules for señor Müller.", "latin-1"),
+        ("Политика конфиденциальности и защита данных пользователей сайта.", "cp1251"),
+    ],
 )
 def test_ingest_decodes_non_utf8_text(tmp_path: Path, raw: str, encoding: str) -> None:
     path = tmp_path / "legacy.txt"
-    path.write_bytes((raw + "\n\n" + raw) .encode(encoding))
+    path.write_bytes((raw + "\n\n" + raw).encode(encoding))
     document = read_document(path, tmp_path)
     assert raw in document.text
 
@@ -72,10 +80,14 @@ def test_ingest_unicode_is_nfkc_normalised(tmp_path: Path) -> None:
 
 
 def test_markdown_headings_and_inline_markup() -> None:
-    blocks = blocks_from_markdown("# Title\n\nSome **bold** [link](http://x) text.\n\n## Part\n\nBody.")
+    blocks = blocks_from_markdown(
+        "# Title\n\nSome **bold** [link](http://x) text.\n\n## Part\n\nBody."
+    )
     assert [(b.kind, b.text, b.level) for b in blocks] == [
-        ("heading", "Title", 1), ("paragraph", "Some bold link text.", 0),
-        ("heading", "Part", 2), ("paragraph", "Body.", 0),
+        ("heading", "Title", 1),
+        ("paragraph", "Some bold link text.", 0),
+        ("heading", "Part", 2),
+        ("paragraph", "Body.", 0),
     ]
 
 
@@ -95,13 +107,18 @@ def test_html_keeps_visible_text_only(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("name", "content", "reason"),
-    [("empty.txt", b"", "empty"), ("blank.md", b"  \n\n ", "empty"),
-     ("binary.txt", b"\x00\x01\x02\xff" * 100, "binary"),
-     ("corrupt.pdf", b"%PDF-1.4\n garbage that is not a pdf", "PDF"),
-     ("fake.pdf", b"just text with a pdf name", "not a PDF"),
-     ("data.csv", b"a,b\n1,2", "unsupported")],
+    [
+        ("empty.txt", b"", "empty"),
+        ("blank.md", b"  \n\n ", "empty"),
+        ("binary.txt", b"\x00\x01\x02\xff" * 100, "binary"),
+        ("corrupt.pdf", b"%PDF-1.4\n garbage that is not a pdf", "PDF"),
+        ("fake.pdf", b"just text with a pdf name", "not a PDF"),
+        ("data.csv", b"a,b\n1,2", "unsupported"),
+    ],
 )
-def test_ingest_rejects_bad_files_with_reason(tmp_path: Path, name: str, content: bytes, reason: str) -> None:
+def test_ingest_rejects_bad_files_with_reason(
+    tmp_path: Path, name: str, content: bytes, reason: str
+) -> None:
     (tmp_path / name).write_bytes(content)
     with pytest.raises(DocumentParseError, match=reason) as info:
         read_document(tmp_path / name, tmp_path)

@@ -7,18 +7,16 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import pytest
+from conftest import FakeEmbedder
 
 from qa.config import Settings
 from qa.errors import CorpusError, IndexMismatchError, IndexNotFoundError
 from qa.ingest import safe_corpus_path
 from qa.service import QAService
 from qa.store import IndexStore
-
-from conftest import FakeEmbedder
 
 FAKE = FakeEmbedder.model_id
 DOCS = {
@@ -65,7 +63,9 @@ def test_store_ingest_paths_keeps_other_documents(make_corpus, fake_embedder: Fa
     assert report.added == ["new.txt"] and report.removed == [] and report.documents == 4
 
 
-def test_store_rejects_paths_outside_corpus(make_corpus, fake_embedder: FakeEmbedder, tmp_path: Path) -> None:
+def test_store_rejects_paths_outside_corpus(
+    make_corpus, fake_embedder: FakeEmbedder, tmp_path: Path
+) -> None:
     settings, _ = make_corpus(DOCS, embedding_model=FAKE)
     outside = tmp_path / "elsewhere.txt"
     outside.write_text("secret")
@@ -73,9 +73,13 @@ def test_store_rejects_paths_outside_corpus(make_corpus, fake_embedder: FakeEmbe
         _service(settings, fake_embedder).ingest([outside])
 
 
-def test_store_skips_bad_files_and_indexes_the_rest(make_corpus, fake_embedder: FakeEmbedder) -> None:
-    settings, _ = make_corpus({**DOCS, "broken.pdf": b"%PDF-1.7 broken", "empty.txt": "", "blob.txt": b"\x00\x01" * 50},
-                               embedding_model=FAKE)
+def test_store_skips_bad_files_and_indexes_the_rest(
+    make_corpus, fake_embedder: FakeEmbedder
+) -> None:
+    settings, _ = make_corpus(
+        {**DOCS, "broken.pdf": b"%PDF-1.7 broken", "empty.txt": "", "blob.txt": b"\x00\x01" * 50},
+        embedding_model=FAKE,
+    )
     report = _service(settings, fake_embedder).ingest()
     assert report.documents == 3
     assert {s.source for s in report.skipped} == {"broken.pdf", "empty.txt", "blob.txt"}
@@ -93,13 +97,19 @@ class ExplodingEmbedder(FakeEmbedder):
         return super().encode(texts)
 
 
-def test_store_failed_build_leaves_previous_index_usable(make_corpus, fake_embedder: FakeEmbedder) -> None:
+def test_store_failed_build_leaves_previous_index_usable(
+    make_corpus, fake_embedder: FakeEmbedder
+) -> None:
     settings, corpus = make_corpus(DOCS, embedding_model=FAKE)
     _service(settings, fake_embedder).ingest()
     before = IndexStore(settings).current_build()
-    (corpus / "more.txt").write_text("More\n\n" + " ".join(f"Sentence {i} is here." for i in range(300)))
+    (corpus / "more.txt").write_text(
+        "More\n\n" + " ".join(f"Sentence {i} is here." for i in range(300))
+    )
     with pytest.raises(RuntimeError, match="simulated"):
-        QAService(settings.model_copy(update={"batch_size": 1}), embedder=ExplodingEmbedder(2)).ingest()
+        QAService(
+            settings.model_copy(update={"batch_size": 1}), embedder=ExplodingEmbedder(2)
+        ).ingest()
     assert IndexStore(settings).current_build() == before
     service = _service(settings, fake_embedder)
     assert len(service.documents()) == 3
@@ -110,7 +120,9 @@ def test_store_killed_ingest_keeps_index_and_resumes(make_corpus, tmp_path: Path
     settings, corpus = make_corpus(DOCS, embedding_model=FAKE)
     _service(settings, FakeEmbedder()).ingest()
     before = IndexStore(settings).current_build()
-    (corpus / "big.txt").write_text("Big\n\n" + "\n\n".join(f"Paragraph {i} covers topic {i}." for i in range(400)))
+    (corpus / "big.txt").write_text(
+        "Big\n\n" + "\n\n".join(f"Paragraph {i} covers topic {i}." for i in range(400))
+    )
     script = textwrap.dedent(f"""
         import sys, time
         sys.path.insert(0, {str(Path(__file__).parent)!r})
@@ -155,7 +167,9 @@ def _embed_count(settings: Settings, corpus: Path, name: str) -> int:
     return sum(fresh.calls)
 
 
-def test_store_refuses_index_built_with_another_model(make_corpus, fake_embedder: FakeEmbedder) -> None:
+def test_store_refuses_index_built_with_another_model(
+    make_corpus, fake_embedder: FakeEmbedder
+) -> None:
     settings, _ = make_corpus(DOCS, embedding_model=FAKE)
     _service(settings, fake_embedder).ingest()
     other = settings.model_copy(update={"embedding_model": "some/other-model"})
@@ -197,14 +211,28 @@ def test_store_swap_keeps_one_previous_build(make_corpus, fake_embedder: FakeEmb
     assert len(builds) == 2 and not any(b.name.endswith(".partial") for b in builds)
 
 
-@pytest.mark.parametrize("name", ["../../x.txt", "/etc/passwd.txt", "a\x00b.txt", ".hidden.txt", "sub/.git/x.md", "evil.exe", "noext", ""])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "../../x.txt",
+        "/etc/passwd.txt",
+        "a\x00b.txt",
+        ".hidden.txt",
+        "sub/.git/x.md",
+        "evil.exe",
+        "noext",
+        "",
+    ],
+)
 def test_safe_corpus_path_rejects_unsafe_names(tmp_path: Path, name: str) -> None:
     with pytest.raises(CorpusError):
         safe_corpus_path(tmp_path, name)
 
 
 def test_safe_corpus_path_accepts_plain_names(tmp_path: Path) -> None:
-    assert safe_corpus_path(tmp_path, "sub/report.pdf") == (tmp_path / "sub" / "report.pdf").resolve()
+    assert (
+        safe_corpus_path(tmp_path, "sub/report.pdf") == (tmp_path / "sub" / "report.pdf").resolve()
+    )
 
 
 def test_store_vectors_align_with_passages_across_documents(make_corpus) -> None:
@@ -226,7 +254,36 @@ def test_store_vectors_align_with_passages_across_documents(make_corpus) -> None
     for row in range(len(snapshot)):
         passage = snapshot.passage(row)
         document = snapshot.document(passage.document_id)
-        np.testing.assert_allclose(snapshot.vectors[row], embedder.encode([search_text(passage, document)])[0], atol=1e-6)
+        np.testing.assert_allclose(
+            snapshot.vectors[row], embedder.encode([search_text(passage, document)])[0], atol=1e-6
+        )
         span = snapshot.sentence_rows(row)
         sentences = [passage.text[a:b] for a, b in passage.sentences]
-        np.testing.assert_allclose(snapshot.sentence_vectors[span.start : span.stop], embedder.encode(sentences), atol=1e-6)
+        np.testing.assert_allclose(
+            snapshot.sentence_vectors[span.start : span.stop], embedder.encode(sentences), atol=1e-6
+        )
+
+
+def test_service_add_document_validates_before_touching_corpus(make_corpus) -> None:
+    settings, corpus = make_corpus(DOCS, embedding_model=FAKE)
+    service = _service(settings, FakeEmbedder())
+    service.ingest()
+    before = sorted(p.name for p in corpus.rglob("*"))
+    with pytest.raises(CorpusError, match=r"broken\.pdf"):
+        service.add_document("broken.pdf", b"%PDF-1.4 not really")
+    assert sorted(p.name for p in corpus.rglob("*")) == before
+    report = service.add_document("japan.txt", b"Japan\n\nJapan replaced its programme with hydrogen buses.")
+    assert report.changed == ["japan.txt"]
+    assert "hydrogen buses" in service.search("hydrogen buses", k=1).hits[0].text
+    assert sorted(p.name for p in corpus.rglob("*")) == before  # replaced in place, no leftovers
+
+
+def test_service_add_document_restores_file_when_indexing_fails(make_corpus) -> None:
+    settings, corpus = make_corpus(DOCS, embedding_model=FAKE)
+    _service(settings, FakeEmbedder()).ingest()
+    original = (corpus / "japan.txt").read_text()
+    failing = QAService(settings, embedder=ExplodingEmbedder(0))
+    with pytest.raises(RuntimeError, match="simulated"):
+        failing.add_document("japan.txt", b"Japan\n\nA new version that will fail to embed.")
+    assert (corpus / "japan.txt").read_text() == original
+    assert not [p for p in corpus.iterdir() if p.name.startswith(".")]

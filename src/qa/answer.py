@@ -52,7 +52,9 @@ class ScoredSentence:
     boosted: bool
 
 
-def _coverage(question_terms: Sequence[str], sentence_terms: set[str], idf: dict[str, float]) -> float:
+def _coverage(
+    question_terms: Sequence[str], sentence_terms: set[str], idf: dict[str, float]
+) -> float:
     # Share of the question's (IDF-weighted) content terms that the sentence contains.
     if not question_terms:
         return 0.0
@@ -82,20 +84,26 @@ def score_sentences(
             coverage = _coverage(terms, set(tokens), idf)
             boost = label_boost(question, labels[j]) + overview_boost(question, text)
             score = (
-                float(cosines[j]) + PASSAGE_WEIGHT * candidate.dense
-                + COVERAGE_WEIGHT * coverage - RANK_PENALTY * i + boost
-            )  # fmt: skip
+                float(cosines[j])
+                + PASSAGE_WEIGHT * candidate.dense
+                + COVERAGE_WEIGHT * coverage
+                - RANK_PENALTY * i
+                + boost
+            )
             scored.append(
-                ScoredSentence(i, j, text, score, float(cosines[j]), coverage,
-                               rows.start + j, boost > 0)  # fmt: skip
+                ScoredSentence(
+                    i, j, text, score, float(cosines[j]), coverage, rows.start + j, boost > 0
+                )
             )
     return scored
 
 
 def confidence(
-    question: str, chosen: Sequence[ScoredSentence], scored: Sequence[ScoredSentence],
+    question: str,
+    chosen: Sequence[ScoredSentence],
+    scored: Sequence[ScoredSentence],
     candidates: Sequence[Candidate],
-) -> float:  # fmt: skip
+) -> float:
     """Calibrated probability that the chosen sentences answer the question."""
     if not chosen:
         return 0.0

@@ -32,9 +32,10 @@ def search_text(passage: Passage, document: Document) -> str:
     """What the engines index for a passage: its headings, text and metadata labels."""
     parts = [" > ".join(passage.headings)] if passage.headings else []
     labels = [
-        kind for start, end, kind, _ in document.blocks
+        kind
+        for start, end, kind, _ in document.blocks
         if kind in ("title", "meta") and start < passage.end and end > passage.start
-    ]  # fmt: skip
+    ]
     if labels:
         # Lets "who wrote this?" find the byline; the passage text itself is untouched.
         parts.append(

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.console import Console
+from rich.markup import escape
 
 from qa.errors import QAError
 from qa.models import Answer
@@ -50,9 +51,12 @@ def plain_prompt(message: str) -> str:
 
 
 def run_chat(
-    service: QAService, *, k: int | None = None, prompt: Prompt | None = None,
+    service: QAService,
+    *,
+    k: int | None = None,
+    prompt: Prompt | None = None,
     out: Console | None = None,
-) -> None:  # fmt: skip
+) -> None:
     """Loop until /quit, Ctrl-D or Ctrl-C; errors on one question never end the session."""
     out = out or Console(highlight=False, soft_wrap=True)
     if prompt is None:
@@ -80,15 +84,15 @@ def run_chat(
             else:
                 render_sources(last.citations, out)
                 for c in last.citations:
-                    out.print(f"\n[{c.n}] full passage:\n{c.text}")
+                    out.print(f"\n\\[{c.n}] full passage:\n{escape(c.text)}")
             continue
         if line.startswith("/"):
-            out.print(f"Unknown command {line}. {HELP}")
+            out.print(f"Unknown command {escape(line)}. {HELP}")
             continue
         try:
             last = service.ask(line, k=k)
         except QAError as exc:
-            out.print(f"[red]error:[/] {exc}")
+            out.print(f"[red]error:[/] {escape(str(exc))}")
             continue
         render_answer(last, out)
         out.print()

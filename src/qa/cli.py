@@ -221,8 +221,12 @@ def chat(ctx: click.Context, k: int | None = None) -> None:
 @main.command(name="eval")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--limit", type=int, help="Only the first N questions (SQuAD: per corpus).")
-@click.option("--mode", type=click.Choice(["hybrid", "dense", "lexical", "all"]), default="hybrid",
-              help="Retrieval to evaluate; `all` compares the three.")  # fmt: skip
+@click.option(
+    "--mode",
+    type=click.Choice(["hybrid", "dense", "lexical", "all"]),
+    default="hybrid",
+    help="Retrieval to evaluate; `all` compares the three.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON.")
 @click.pass_context
 @handle_errors
@@ -280,8 +284,14 @@ def mcp(ctx: click.Context) -> None:
 
 
 @main.command()
-@click.option("--format", "fmt", type=click.Choice(["openai", "mcp"]), default="openai",
-              show_default=True, help="Tool definition format.")  # fmt: skip
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["openai", "mcp"]),
+    default="openai",
+    show_default=True,
+    help="Tool definition format.",
+)
 @handle_errors
 def tools(fmt: str) -> None:
     """Print the tool definitions (JSON schema) for function-calling apps.

@@ -41,7 +41,9 @@ class Settings(BaseSettings):
     lexical_weight: float = Field(1.25, ge=0.0, description="Weight of the BM25 ranking in fusion.")
     rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion damping constant.")
     abstain_threshold: float = Field(
-        0.5, ge=0.0, le=1.0,
+        0.5,
+        ge=0.0,
+        le=1.0,
         description="Abstain when the calibrated answer probability is below this.",
     )
     max_answer_sentences: int = Field(3, ge=1, le=10, description="Sentences in one answer.")

@@ -78,8 +78,14 @@ def read_seed_jsonl(path: Path) -> list[Case]:
         try:
             row = json.loads(line)
             evidence = [row["evidence"]] if row.get("evidence") else []
-            cases.append(Case(row["question"], bool(row.get("answerable", True)), evidence,
-                              list(row.get("answer_contains", []))))  # fmt: skip
+            cases.append(
+                Case(
+                    row["question"],
+                    bool(row.get("answerable", True)),
+                    evidence,
+                    list(row.get("answer_contains", [])),
+                )
+            )
         except (ValueError, KeyError) as exc:
             raise ConfigError(f"{path}:{number}: not a seed-dev question ({exc}).") from exc
     return cases
@@ -91,7 +97,7 @@ def read_squad(path: Path) -> list[tuple[str, list[str], list[Case]]]:
         data = json.loads(path.read_text(encoding="utf-8"))["data"]
     except (ValueError, KeyError) as exc:
         raise ConfigError(f"{path} is not SQuAD JSON ({exc}).") from exc
-    articles = []
+    articles: list[tuple[str, list[str], list[Case]]] = []
     for article in data:
         paragraphs, cases = [], []
         for paragraph in article["paragraphs"]:
@@ -158,12 +164,14 @@ class _Tally:
             hit_at_3=hit(3),
             hit_at_10=hit(10),
             mrr=round(statistics.fmean(1 / r if r else 0 for r in self.ranks), 4)
-            if self.ranks else None,  # fmt: skip
+            if self.ranks
+            else None,
             answer_contains=rate(self.answers),
             citation_contains=rate(self.citations),
             answered_rate=rate([not a for a, answerable in self.abstained if answerable]),
             abstention_precision=rate([not answerable for a, answerable in self.abstained if a])
-            if abstained else None,  # fmt: skip
+            if abstained
+            else None,
             abstention_recall=rate(unanswerable) if unanswerable else None,
             latency_ms_p50=round(statistics.median(latencies), 2),
             latency_ms_p95=round(latencies[int(0.95 * (len(latencies) - 1))], 2),

@@ -6,11 +6,40 @@ from typing import Any
 
 from qa.normalize import Block, clean_text, squash
 
-_INVISIBLE = ("script", "style", "noscript", "template", "nav", "header", "footer",
-              "aside", "form", "button", "svg", "iframe", "head")  # fmt: skip
+_INVISIBLE = (
+    "script",
+    "style",
+    "noscript",
+    "template",
+    "nav",
+    "header",
+    "footer",
+    "aside",
+    "form",
+    "button",
+    "svg",
+    "iframe",
+    "head",
+)
 _HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
-_BLOCKS = ("p", "li", "pre", "blockquote", "td", "th", "dt", "dd", "figcaption", "caption",
-           "address", "div", "section", "article", "main", "body")  # fmt: skip
+_BLOCKS = (
+    "p",
+    "li",
+    "pre",
+    "blockquote",
+    "td",
+    "th",
+    "dt",
+    "dd",
+    "figcaption",
+    "caption",
+    "address",
+    "div",
+    "section",
+    "article",
+    "main",
+    "body",
+)
 
 
 def read_html_blocks(html: str) -> list[Block]:

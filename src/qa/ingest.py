@@ -25,8 +25,15 @@ from qa.normalize import (
 
 logger = logging.getLogger(__name__)
 
-FORMATS = {".txt": "txt", ".text": "txt", ".md": "md", ".markdown": "md",
-           ".html": "html", ".htm": "html", ".pdf": "pdf"}  # fmt: skip
+FORMATS = {
+    ".txt": "txt",
+    ".text": "txt",
+    ".md": "md",
+    ".markdown": "md",
+    ".html": "html",
+    ".htm": "html",
+    ".pdf": "pdf",
+}
 _WESTERN = ("cp1252", "latin_1", "iso8859_15")
 _SLUG = re.compile(r"[^a-z0-9]+")
 
@@ -38,7 +45,9 @@ def safe_corpus_path(corpus_dir: Path, name: str) -> Path:
         raise CorpusError(f"Unsafe file name {name!r}.", remedy=remedy)
     relative = Path(name)
     if relative.is_absolute() or any(part in ("", "..", ".") for part in relative.parts):
-        raise CorpusError(f"Unsafe file name {name!r}: it must stay inside the corpus.", remedy=remedy)
+        raise CorpusError(
+            f"Unsafe file name {name!r}: it must stay inside the corpus.", remedy=remedy
+        )
     if any(part.startswith(".") for part in relative.parts):
         raise CorpusError(f"Hidden file name {name!r} is not allowed.", remedy=remedy)
     if relative.suffix.lower() not in FORMATS:
@@ -49,7 +58,9 @@ def safe_corpus_path(corpus_dir: Path, name: str) -> Path:
     root = corpus_dir.resolve()
     target = (root / relative).resolve()
     if not target.is_relative_to(root):
-        raise CorpusError(f"Unsafe file name {name!r}: it resolves outside the corpus.", remedy=remedy)
+        raise CorpusError(
+            f"Unsafe file name {name!r}: it resolves outside the corpus.", remedy=remedy
+        )
     return target
 
 
@@ -78,7 +89,7 @@ def discover(corpus_dir: Path, paths: Sequence[Path] | None = None) -> Iterator[
 
 
 def document_id(source: str) -> str:
-    """A readable, URL-safe id from the source path: `policies/EU Act.pdf` → `policies-eu-act-pdf`."""
+    """A readable, URL-safe id from the source path: `a/EU Act.pdf` → `a-eu-act-pdf`."""
     slug = _SLUG.sub("-", source.lower()).strip("-")
     return slug or hashlib.sha1(source.encode()).hexdigest()[:12]
 
@@ -173,7 +184,7 @@ def assemble(
         id=document_id(source),
         title=title,
         source=source,
-        format=fmt,  # type: ignore[arg-type]
+        format=fmt,
         text="\n\n".join(parts),
         blocks=spans,
         page_starts=page_starts,

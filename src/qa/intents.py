@@ -14,19 +14,30 @@ from collections.abc import Sequence
 _I = re.IGNORECASE
 _LABEL_INTENTS = {
     "author": re.compile(
-        r"\b(who (wrote|authored|prepared|is the author|are the authors)|authors?|written by|writer)\b", _I
+        r"\b(who (wrote|authored|prepared|is the author|are the authors)|authors?|written by|"
+        r"writer)\b",
+        _I,
     ),
-    "title": re.compile(r"\b(title|what is (this|the) (article|document|report|paper) called)\b", _I),
-    "copyright": re.compile(r"\b(copyright|who (published|owns|issued)|publisher|published by)\b", _I),
+    "title": re.compile(
+        r"\b(title|what is (this|the) (article|document|report|paper) called)\b", _I
+    ),
+    "copyright": re.compile(
+        r"\b(copyright|who (published|owns|issued)|publisher|published by)\b", _I
+    ),
     "date": re.compile(r"\b(when was (it|this|the \w+) (written|published|released))\b", _I),
-    "affiliation": re.compile(r"\b(affiliat\w*|which (institution|organi[sz]ation) .*author)\b", _I),
+    "affiliation": re.compile(
+        r"\b(affiliat\w*|which (institution|organi[sz]ation) .*author)\b", _I
+    ),
 }
 _DOCUMENT = re.compile(r"\b(article|document|report|paper|study|brief|text)\b", _I)
 _OVERVIEW_ASK = re.compile(
-    r"\b(summari[sz]e\w*|about|cover\w*|discuss\w*|describe\w*|explore\w*|purpose|overview|main point)\b",
+    r"\b(summari[sz]e\w*|about|cover\w*|discuss\w*|describe\w*|explore\w*|purpose|overview|"
+    r"main point)\b",
     _I,
 )
-_SELF_REFERENCE = re.compile(r"\b(this|the present) (article|document|report|paper|study|brief)\b", _I)
+_SELF_REFERENCE = re.compile(
+    r"\b(this|the present) (article|document|report|paper|study|brief)\b", _I
+)
 
 _YEAR_OR_NUMBER = re.compile(r"\b\d[\d,.]*\b")
 _QUANTITY_ASK = re.compile(
@@ -69,7 +80,7 @@ def overview_boost(question: str, sentence: str) -> float:
 
 
 def unsupported(question: str, evidence: Sequence[str]) -> bool:
-    """True when the question needs a kind of answer (a figure, year, ranking) the evidence lacks."""
+    """True when the question asks for a figure, year or ranking that the evidence lacks."""
     text = " ".join(evidence)
     numbers = set(_YEAR_OR_NUMBER.findall(question))
     if numbers and not any(n in text for n in numbers):

@@ -88,13 +88,33 @@ def render_ingest(report: IngestReport, out: Console | None = None) -> None:
 
 def render_eval(reports: Sequence[EvalReport], out: Console | None = None) -> None:
     out = out or console()
-    table = Table("dataset", "mode", "questions", "hit@1", "hit@3", "hit@10", "MRR",
-                  "answer", "citation", "abst. P", "abst. R", "p50 ms")  # fmt: skip
+    table = Table(
+        "dataset",
+        "mode",
+        "questions",
+        "hit@1",
+        "hit@3",
+        "hit@10",
+        "MRR",
+        "answer",
+        "citation",
+        "abst. P",
+        "abst. R",
+        "p50 ms",
+    )
     for r in reports:
-        table.add_row(r.dataset, r.mode, str(r.questions), *(_pct(v) for v in (
-            r.hit_at_1, r.hit_at_3, r.hit_at_10)), f"{r.mrr:.3f}", _pct(r.answer_contains),
-            _pct(r.citation_contains), _pct(r.abstention_precision), _pct(r.abstention_recall),
-            f"{r.latency_ms_p50:.1f}")  # fmt: skip
+        table.add_row(
+            r.dataset,
+            r.mode,
+            str(r.questions),
+            *(_pct(v) for v in (r.hit_at_1, r.hit_at_3, r.hit_at_10)),
+            f"{r.mrr:.3f}",
+            _pct(r.answer_contains),
+            _pct(r.citation_contains),
+            _pct(r.abstention_precision),
+            _pct(r.abstention_recall),
+            f"{r.latency_ms_p50:.1f}",
+        )
     out.print(table)
 
 

@@ -82,7 +82,8 @@ class HybridRetriever:
     def search(self, query: str, *, k: int, documents: Sequence[str] | None = None) -> list[Hit]:
         """`retrieve` as ranked `Hit`s."""
         return [
-            to_hit(rank, c) for rank, c in enumerate(self.retrieve(query, k=k, documents=documents), 1)
+            to_hit(rank, c)
+            for rank, c in enumerate(self.retrieve(query, k=k, documents=documents), 1)
         ]
 
 

@@ -15,8 +15,8 @@ from pathlib import Path
 from qa.answer import compose_answer
 from qa.config import Settings
 from qa.embedding import Embedder, QueryEncoder, load_embedder, load_query_encoder
-from qa.errors import CorpusError, NotFoundError, QueryError
-from qa.ingest import safe_corpus_path
+from qa.errors import CorpusError, DocumentParseError, NotFoundError, QueryError
+from qa.ingest import read_document, safe_corpus_path
 from qa.models import (
     Answer,
     DocumentDetail,
@@ -28,7 +28,8 @@ from qa.models import (
     SearchResult,
 )
 from qa.retriever import HybridRetriever
-from qa.store import IndexSnapshot, IndexStore
+from qa.snapshot import IndexSnapshot
+from qa.store import IndexStore
 
 logger = logging.getLogger(__name__)
 
@@ -118,29 +119,48 @@ class QAService:
         return report
 
     def add_document(self, filename: str, content: bytes) -> IngestReport:
-        """Store an uploaded file in the corpus under a safe name, then index it."""
+        """Store an uploaded file in the corpus under a safe name, then index it.
+
+        The file is parsed before it enters the corpus, so a bad upload changes nothing;
+        an upload with an existing name replaces that document (restored if indexing fails).
+        """
         target = safe_corpus_path(self.settings.corpus_dir, filename)
         if len(content) > self.settings.max_upload_bytes:
             raise CorpusError(
-                f"Upload is {len(content)} bytes, over the {self.settings.max_upload_bytes}-byte limit.",
+                f"Upload is {len(content)} bytes, over the "
+                f"{self.settings.max_upload_bytes}-byte limit.",
                 remedy="Split the document or raise QA_MAX_UPLOAD_BYTES.",
             )
         with self._write_lock:
             target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = target.with_name(f".{target.name}.upload")
-            tmp.write_bytes(content)
-            tmp.replace(target)
+            # Hidden names are never ingested, so the staged file cannot leak into a build.
+            staged = target.with_name(f".{target.name}.upload{target.suffix}")
+            backup = target.with_name(f".{target.name}.previous")
+            staged.write_bytes(content)
+            try:
+                read_document(staged, self.settings.corpus_dir,
+                              max_bytes=self.settings.max_file_bytes)  # fmt: skip
+            except DocumentParseError as exc:
+                staged.unlink(missing_ok=True)
+                raise CorpusError(
+                    exc.message.replace(staged.name, filename),
+                    remedy="Upload a readable txt, md, html or pdf file.",
+                ) from exc
+            replaced = target.exists()
+            if replaced:
+                target.replace(backup)
+            staged.replace(target)
+            indexed = False
             try:
                 report = self.store.build(None, embedder_factory=lambda: self.embedder)
-            except Exception:
-                # Leave the corpus as it was if the new file could not be indexed.
-                target.unlink(missing_ok=True)
-                raise
+                indexed = True
+            finally:
+                if not indexed:  # leave the corpus as it was
+                    target.unlink(missing_ok=True)
+                    if replaced:
+                        backup.replace(target)
+            backup.unlink(missing_ok=True)
         self._invalidate()
-        if report.skipped and any(s.source == target.name for s in report.skipped):
-            target.unlink(missing_ok=True)
-            reason = next(s.reason for s in report.skipped if s.source == target.name)
-            raise CorpusError(f"{filename}: {reason}", remedy="Upload a readable txt, md, html or pdf file.")
         return report
 
     def remove_document(self, document_id: str) -> IngestReport:
@@ -164,7 +184,9 @@ class QAService:
         """Strip `text` and enforce the length limits, or raise `QueryError`."""
         cleaned = text.strip() if isinstance(text, str) else ""
         if not cleaned:
-            raise QueryError(f"The {what} is empty.", remedy=f"Type a {what} with some words in it.")
+            raise QueryError(
+                f"The {what} is empty.", remedy=f"Type a {what} with some words in it."
+            )
         if len(cleaned) > self.settings.max_question_chars:
             raise QueryError(
                 f"The {what} has {len(cleaned)} characters; the limit is "

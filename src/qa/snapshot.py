@@ -84,11 +84,13 @@ class IndexSnapshot:
 
     @cached_property
     def vectors(self) -> NDArray[np.float32]:
-        return np.load(self.path / "vectors.npy", mmap_mode="r")
+        vectors: NDArray[np.float32] = np.load(self.path / "vectors.npy", mmap_mode="r")
+        return vectors
 
     @cached_property
     def sentence_vectors(self) -> NDArray[np.float32]:
-        return np.load(self.path / "sentence_vectors.npy", mmap_mode="r")
+        vectors: NDArray[np.float32] = np.load(self.path / "sentence_vectors.npy", mmap_mode="r")
+        return vectors
 
     @cached_property
     def dense(self) -> DenseIndex:
@@ -173,7 +175,9 @@ class IndexSnapshot:
     def row_of(self, passage_id: str) -> int:
         row = self._rows_by_id.get(passage_id)
         if row is None:
-            raise NotFoundError(f"No passage {passage_id!r}.", remedy="Use an id from a search hit.")
+            raise NotFoundError(
+                f"No passage {passage_id!r}.", remedy="Use an id from a search hit."
+            )
         return row
 
     def passage_detail(self, passage_id: str) -> PassageDetail:

@@ -12,7 +12,6 @@ A crash at any moment leaves `current` pointing at the previous complete build.
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import logging
 import os
 import secrets
@@ -26,13 +25,21 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.builder import EmbeddingCache, embed_texts, progress_bar, search_text, sentence_texts, write_build
+from qa.builder import (
+    EmbeddingCache,
+    embed_texts,
+    progress_bar,
+    search_text,
+    sentence_texts,
+    write_build,
+)
+from qa.changes import ChangePlan, file_hash
 from qa.chunking import CHUNKER_VERSION, chunk_document
 from qa.config import Settings
 from qa.embedding import Embedder
-from qa.errors import DocumentParseError, IndexMismatchError, IndexNotFoundError
-from qa.ingest import discover, read_document
-from qa.models import Document, IndexStatus, IngestReport, Passage, SkippedFile
+from qa.errors import IndexMismatchError, IndexNotFoundError
+from qa.ingest import discover
+from qa.models import Document, IndexStatus, IngestReport, Passage
 from qa.snapshot import SCHEMA_VERSION, DocumentEntry, IndexSnapshot, Manifest
 
 logger = logging.getLogger(__name__)
@@ -45,14 +52,6 @@ def qa_version() -> str:
         return version("qa")
     except PackageNotFoundError:
         return "0+unknown"
-
-
-def file_hash(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 class IndexStore:
@@ -106,8 +105,12 @@ class IndexStore:
 
     def _chunking(self) -> dict[str, int]:
         s = self.settings
-        return {"size": s.chunk_size, "overlap": s.chunk_overlap,
-                "min_tokens": s.min_chunk_tokens, "version": CHUNKER_VERSION}  # fmt: skip
+        return {
+            "size": s.chunk_size,
+            "overlap": s.chunk_overlap,
+            "min_tokens": s.min_chunk_tokens,
+            "version": CHUNKER_VERSION,
+        }
 
     def status(self) -> IndexStatus:
         """What is built and whether it is stale, reading only the manifest and the corpus."""
@@ -189,16 +192,20 @@ class IndexStore:
         started = time.perf_counter()
         with self._locked():
             previous = self._reusable(rebuild)
-            plan = _Plan.make(self.settings, previous, paths)
+            plan = ChangePlan.make(self.settings, previous, paths)
             if previous is not None and not plan.has_changes:
                 return plan.report(len(previous), 0, time.perf_counter() - started)
             embedder = embedder_factory()
             new_passages = {
-                d.id: chunk_document(d, embedder, size=self.settings.chunk_size,
-                                     overlap=self.settings.chunk_overlap,
-                                     min_tokens=self.settings.min_chunk_tokens)
+                d.id: chunk_document(
+                    d,
+                    embedder,
+                    size=self.settings.chunk_size,
+                    overlap=self.settings.chunk_overlap,
+                    min_tokens=self.settings.min_chunk_tokens,
+                )
                 for d in plan.fresh
-            }  # fmt: skip
+            }
             documents, passages, vectors, sentences, embedded = self._assemble(
                 plan, previous, new_passages, embedder, progress
             )
@@ -208,7 +215,7 @@ class IndexStore:
 
     def _assemble(
         self,
-        plan: _Plan,
+        plan: ChangePlan,
         previous: IndexSnapshot | None,
         new_passages: dict[str, list[Passage]],
         embedder: Embedder,
@@ -220,9 +227,13 @@ class IndexStore:
         sentence_list = [s for p in fresh for s in sentence_texts(p)]
         cache = EmbeddingCache(self.root / ".cache", embedder.model_id)
         chunk = self.settings.batch_size * 4
-        with progress_bar(len(texts) + len(sentence_list), enabled=progress, label="Embedding") as advance:
+        with progress_bar(
+            len(texts) + len(sentence_list), enabled=progress, label="Embedding"
+        ) as advance:
             fresh_vectors = embed_texts(texts, embedder, cache, chunk=chunk, advance=advance)
-            fresh_sentences = embed_texts(sentence_list, embedder, cache, chunk=chunk, advance=advance)
+            fresh_sentences = embed_texts(
+                sentence_list, embedder, cache, chunk=chunk, advance=advance
+            )
         # Fresh vectors are in `plan.fresh` order; documents are written in source order.
         fresh_at: dict[str, tuple[int, int]] = {}
         p_at = s_at = 0
@@ -251,10 +262,14 @@ class IndexStore:
                 vector_parts.append(np.asarray(previous.vectors[kept_rows]))
                 for r in kept_rows:
                     span = previous.sentence_rows(int(r))
-                    sentence_parts.append(np.asarray(previous.sentence_vectors[span.start : span.stop]))
+                    sentence_parts.append(
+                        np.asarray(previous.sentence_vectors[span.start : span.stop])
+                    )
         dim = embedder.dimension
         vectors = np.concatenate(vector_parts) if vector_parts else np.zeros((0, dim), np.float32)
-        sentences = np.concatenate(sentence_parts) if sentence_parts else np.zeros((0, dim), np.float32)
+        sentences = (
+            np.concatenate(sentence_parts) if sentence_parts else np.zeros((0, dim), np.float32)
+        )
         return documents, passages, vectors, sentences, len(texts)
 
     def _publish(
@@ -270,8 +285,9 @@ class IndexStore:
         self.builds.mkdir(parents=True, exist_ok=True)
         staging = self.builds / f".{build_id}.partial"
         staging.mkdir()
-        kind = write_build(staging, documents, passages, vectors, sentences,
-                           flat_max=self.settings.flat_index_max)  # fmt: skip
+        kind = write_build(
+            staging, documents, passages, vectors, sentences, flat_max=self.settings.flat_index_max
+        )
         self._add_query_encoder(staging, embedder, previous)
         counts: dict[str, int] = {}
         for passage in passages:
@@ -284,14 +300,15 @@ class IndexStore:
             model=embedder.model_id,
             dimension=embedder.dimension,
             chunking=self._chunking(),
-            dense_kind=kind,  # type: ignore[arg-type]
+            dense_kind=kind,
             passage_count=len(passages),
             sentence_count=len(sentences),
             documents={
-                d.source: DocumentEntry(id=d.id, content_hash=d.content_hash,
-                                        passages=counts.get(d.id, 0))
+                d.source: DocumentEntry(
+                    id=d.id, content_hash=d.content_hash, passages=counts.get(d.id, 0)
+                )
                 for d in documents
-            },  # fmt: skip
+            },
         )
         (staging / "manifest.json").write_text(manifest.model_dump_json(indent=2))
         final = self.builds / build_id
@@ -320,79 +337,3 @@ class IndexStore:
                 shutil.rmtree(path, ignore_errors=True)
         for link in self.root.glob(".current.*"):
             link.unlink(missing_ok=True)
-
-
-class _Plan:
-    """Which documents are kept from the previous build, re-read, removed or skipped."""
-
-    def __init__(self) -> None:
-        self.kept: list[Document] = []
-        self.fresh: list[Document] = []
-        self.added: list[str] = []
-        self.changed: list[str] = []
-        self.removed: list[str] = []
-        self.unchanged: list[str] = []
-        self.skipped: list[SkippedFile] = []
-
-    @property
-    def has_changes(self) -> bool:
-        return bool(self.fresh or self.removed)
-
-    @classmethod
-    def make(
-        cls, settings: Settings, previous: IndexSnapshot | None, paths: Sequence[Path] | None
-    ) -> _Plan:
-        plan = cls()
-        root = settings.corpus_dir
-        known = previous.manifest.documents if previous else {}
-        scanned: set[str] = set()
-        for path in discover(root, paths):
-            source = path.resolve().relative_to(root.resolve()).as_posix()
-            scanned.add(source)
-            entry = known.get(source)
-            try:
-                if entry is not None and previous is not None and entry.content_hash == file_hash(path):
-                    plan.kept.append(previous.document(entry.id))
-                    plan.unchanged.append(source)
-                    continue
-                plan.fresh.append(read_document(path, root, max_bytes=settings.max_file_bytes))
-            except (DocumentParseError, OSError) as exc:
-                reason = exc.message if isinstance(exc, DocumentParseError) else str(exc)
-                logger.warning("skipped %s", reason)
-                plan.skipped.append(SkippedFile(source=source, reason=reason))
-                continue
-            (plan.changed if entry else plan.added).append(source)
-        for source, entry in known.items():
-            if source in scanned:
-                continue
-            if paths and (root / source).is_file():
-                assert previous is not None
-                plan.kept.append(previous.document(entry.id))  # outside the paths given
-            else:
-                plan.removed.append(source)
-        plan._dedupe_ids()
-        return plan
-
-    def _dedupe_ids(self) -> None:
-        # Two sources can slug to one id (a.txt vs A.txt); suffix the later ones.
-        seen: set[str] = {d.id for d in self.kept}
-        for i, document in enumerate(self.fresh):
-            candidate, n = document.id, 2
-            while candidate in seen:
-                candidate, n = f"{document.id}-{n}", n + 1
-            seen.add(candidate)
-            if candidate != document.id:
-                self.fresh[i] = document.model_copy(update={"id": candidate})
-
-    def report(self, passages: int, embedded: int, seconds: float) -> IngestReport:
-        return IngestReport(
-            documents=len(self.kept) + len(self.fresh),
-            passages=passages,
-            added=self.added,
-            changed=self.changed,
-            removed=self.removed,
-            unchanged=self.unchanged,
-            skipped=self.skipped,
-            embedded_passages=embedded,
-            seconds=round(seconds, 3),
-        )
