@@ -137,12 +137,19 @@ def test_cli_ingest_then_ask_new_document(tmp_path: Path, embedder) -> None:
     (corpus / "charging.md").write_text(
         "# Charging Corridors\n\nThe Nordic charging corridor plan installs megawatt chargers every 60 km.\n"
     )
+    _write_pdf(
+        corpus / "reports" / "grid.pdf",
+        [
+            "Grid operators publish annual capacity reports.",
+            "Vehicle-to-grid pilots pay owners 30 cents per kWh returned.",
+        ],
+    )
     args = ["--corpus", str(corpus), "--index", str(tmp_path / "index")]
     runner = CliRunner()
     first = runner.invoke(main, [*args, "ingest", "--json"])
     assert first.exit_code == 0, first.output
     report = json.loads(first.stdout)
-    assert sorted(report["added"]) == ["charging.md", SEED.name]
+    assert sorted(report["added"]) == ["charging.md", SEED.name, "reports/grid.pdf"]
     second = json.loads(runner.invoke(main, [*args, "ingest", "--json"]).stdout)
     assert second["embedded_passages"] == 0
     answer = json.loads(
@@ -152,6 +159,26 @@ def test_cli_ingest_then_ask_new_document(tmp_path: Path, embedder) -> None:
     )
     assert answer["answered"] and "every 60 km" in answer["answer"]
     assert answer["citations"][0]["source"] == "charging.md"
+    answer = json.loads(
+        runner.invoke(
+            main, [*args, "ask", "--json", "How much do vehicle-to-grid pilots pay owners?"]
+        ).stdout
+    )
+    assert answer["answered"] and "30 cents per kWh" in answer["answer"]
+    citation = answer["citations"][0]
+    assert citation["source"] == "reports/grid.pdf" and citation["page"] == 2
+
+
+def _write_pdf(path: Path, pages: list[str]) -> None:
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    for text in pages:
+        pdf.add_page()
+        pdf.set_font("helvetica", size=12)
+        pdf.multi_cell(0, 10, text)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pdf.output(str(path))
 
 
 def test_cli_chat_scripted_session(runner: CliRunner) -> None:

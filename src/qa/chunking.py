@@ -17,7 +17,7 @@ from typing import Protocol
 from qa.models import Document, Passage
 from qa.normalize import metadata_of
 
-CHUNKER_VERSION = 1
+CHUNKER_VERSION = 2
 
 # A regex splitter, not pysbd/nltk: it is ~100x faster on large corpora, needs no
 # downloaded data, and policy prose has few of the hard cases those libraries solve.
@@ -68,6 +68,7 @@ class _Unit:
     headings: tuple[str, ...]
     block_tokens: int  # tokens of the whole block when this unit opens it, else 0
     label: str = ""  # "title", "author", "copyright", … for front-matter lines
+    page: int | None = None
 
 
 def _label(kind: str, text: str) -> str:
@@ -119,7 +120,7 @@ def _units(document: Document, counter: TokenCounter, limit: int) -> list[_Unit]
             )
             for s, e in spans:
                 tokens = count if len(spans) == 1 else counter.count_tokens(document.text[s:e])
-                units.append(_Unit(s, e, tokens, section, path, 0, label))
+                units.append(_Unit(s, e, tokens, section, path, 0, label, document.page_at(s)))
         if len(units) > opening:
             units[opening].block_tokens = sum(u.tokens for u in units[opening:])
     return units
@@ -130,7 +131,10 @@ def _pack(units: Sequence[_Unit], size: int, overlap: int) -> list[list[_Unit]]:
     current: list[_Unit] = []
     total = 0
     for unit in units:
-        new_section = bool(current) and unit.section != current[-1].section
+        # Passages never straddle a section or a PDF page, so a citation has one page.
+        new_section = bool(current) and (
+            unit.section != current[-1].section or unit.page != current[-1].page
+        )
         overflow = total + unit.tokens > size
         # Break before a paragraph that would not fit whole: passages keep paragraphs.
         paragraph_break = total + unit.block_tokens > size
@@ -165,13 +169,14 @@ def _merge_tiny(groups: list[list[_Unit]], min_tokens: int, limit: int) -> list[
     pending: list[_Unit] = []
     for group in groups:
         if pending:
-            if _tokens(_join(pending, group)) <= limit:
+            if _tokens(_join(pending, group)) <= limit and pending[-1].page == group[0].page:
                 group = _join(pending, group)
             else:
                 merged.append(pending)
             pending = []
         if _tokens(group) < min_tokens:
-            if merged and _tokens(_join(merged[-1], group)) <= limit:
+            fits = merged and _tokens(_join(merged[-1], group)) <= limit
+            if fits and merged[-1][-1].page == group[0].page:
                 merged[-1] = _join(merged[-1], group)
             else:
                 pending = group
