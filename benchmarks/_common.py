@@ -83,6 +83,8 @@ def clean_env(index_dir: Path | None = None, corpus_dir: Path | None = None) -> 
     env.update(
         HF_HUB_OFFLINE="1",
         HF_HUB_DISABLE_PROGRESS_BARS="1",
+        TRANSFORMERS_VERBOSITY="error",
+        TQDM_DISABLE="1",
         TOKENIZERS_PARALLELISM="false",
         PYTHONUNBUFFERED="1",
     )

@@ -92,16 +92,17 @@ def retrieval_grid(rows: list[dict]) -> None:
     groups = {"policyqa": [r for r in answerable if r["corpus"] != "seed"],
               "seed": [r for r in answerable if r["corpus"] == "seed"]}  # fmt: skip
     print("\nretrieval: method, dense weight, lexical weight → hit@1/3/10 per dataset")
-    variants = [("dense", 1, 0), ("lexical", 0, 1)] + [
-        (m, 1, w) for m in ("rrf", "convex") for w in (0.5, 0.75, 1.0, 1.25, 1.5, 2.0)
-    ]
-    for method, wd, wl in variants:
-        fuse = convex_fusion if method in ("convex", "dense", "lexical") else reciprocal_rank_fusion
-        line = f"{method:8} {wd} {wl:<5}"
+    variants = [("dense", 1, 0, 60), ("lexical", 0, 1, 60)]
+    variants += [("convex", 1, w, 60) for w in (0.5, 0.75, 1.0, 1.25, 1.5, 2.0)]
+    variants += [("rrf", 1, w, k) for k in (20, 60) for w in (0.75, 1.0, 1.1, 1.25, 1.5)]
+    for method, wd, wl, k in variants:
+        line = f"{method:8} {wd} {wl:<5} k={k:<3}"
         for name, group in groups.items():
             hits = np.zeros(3)
             for r in group:
-                fused = fuse([r["dense"], r["lexical"]], [wd, wl])[:10]
+                rankings = [r["dense"], r["lexical"]]
+                fused = (reciprocal_rank_fusion(rankings, [wd, wl], k=k) if method == "rrf"
+                         else convex_fusion(rankings, [wd, wl]))[:10]  # fmt: skip
                 rank = next((i for i, (row, _) in enumerate(fused, 1)
                              if row in r["passages"] and r["passages"][row]["gold"]), None)  # fmt: skip
                 if rank:

@@ -272,7 +272,9 @@ def test_service_add_document_validates_before_touching_corpus(make_corpus) -> N
     with pytest.raises(CorpusError, match=r"broken\.pdf"):
         service.add_document("broken.pdf", b"%PDF-1.4 not really")
     assert sorted(p.name for p in corpus.rglob("*")) == before
-    report = service.add_document("japan.txt", b"Japan\n\nJapan replaced its programme with hydrogen buses.")
+    report = service.add_document(
+        "japan.txt", b"Japan\n\nJapan replaced its programme with hydrogen buses."
+    )
     assert report.changed == ["japan.txt"]
     assert "hydrogen buses" in service.search("hydrogen buses", k=1).hits[0].text
     assert sorted(p.name for p in corpus.rglob("*")) == before  # replaced in place, no leftovers

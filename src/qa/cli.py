@@ -221,6 +221,7 @@ def chat(ctx: click.Context, k: int | None = None) -> None:
 @main.command(name="eval")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--limit", type=int, help="Only the first N questions (SQuAD: per corpus).")
+@click.option("--corpora", type=int, help="SQuAD: only the first N articles (corpora).")
 @click.option(
     "--mode",
     type=click.Choice(["hybrid", "dense", "lexical", "all"]),
@@ -231,7 +232,12 @@ def chat(ctx: click.Context, k: int | None = None) -> None:
 @click.pass_context
 @handle_errors
 def eval_command(
-    ctx: click.Context, file: Path, limit: int | None, mode: str, as_json: bool
+    ctx: click.Context,
+    file: Path,
+    limit: int | None,
+    corpora: int | None,
+    mode: str,
+    as_json: bool,
 ) -> None:
     """Measure retrieval, answers and abstention on a seed-dev JSONL or SQuAD JSON file.
 
@@ -243,7 +249,7 @@ def eval_command(
 
     settings = _settings(ctx)
     modes = ["dense", "lexical", "hybrid"] if mode == "all" else [mode]
-    reports = evaluate_file(file, settings, modes=modes, limit=limit)
+    reports = evaluate_file(file, settings, modes=modes, limit=limit, corpora=corpora)
     if as_json:
         click.echo(json.dumps([r.model_dump() for r in reports], indent=2))
         return

@@ -192,7 +192,7 @@ def _run(
             base = settings.model_copy(
                 update={"corpus_dir": corpus, "index_dir": Path(scratch) / f"index-{number}"}
             )
-            QAService(base, embedder=embedder).ingest()
+            QAService(base, embedder=embedder).ingest(export_query_encoder=False)
             for mode in modes:
                 service = QAService(_mode_settings(base, mode), embedder=embedder)
                 for case in cases:
@@ -206,6 +206,7 @@ def evaluate_file(
     *,
     modes: Sequence[str] = ("hybrid",),
     limit: int | None = None,
+    corpora: int | None = None,
     embedder: Embedder | None = None,
 ) -> list[EvalReport]:
     """Evaluate the questions in `path` (seed-dev JSONL or SQuAD JSON) per retrieval mode."""
@@ -215,11 +216,11 @@ def evaluate_file(
         cases = read_seed_jsonl(path)[:limit]
         return _run([(settings.corpus_dir, cases)], settings, embedder, checked, path.name)
     with tempfile.TemporaryDirectory(prefix="qa-squad-") as scratch:
-        corpora = []
-        for number, (title, paragraphs, cases) in enumerate(read_squad(path)):
+        folders = []
+        for number, (title, paragraphs, cases) in enumerate(read_squad(path)[:corpora]):
             folder = Path(scratch) / f"corpus-{number}"
             folder.mkdir()
             text = f"{title}\n\n" + "\n\n".join(p.strip() for p in paragraphs)
             (folder / f"{re.sub(r'[^A-Za-z0-9]+', '-', title)[:80] or number}.txt").write_text(text)
-            corpora.append((folder, cases[:limit]))
-        return _run(corpora, settings, embedder, checked, path.name)
+            folders.append((folder, cases[:limit]))
+        return _run(folders, settings, embedder, checked, path.name)

@@ -109,11 +109,20 @@ class QAService:
         *,
         rebuild: bool = False,
         progress: bool = False,
+        export_query_encoder: bool = True,
     ) -> IngestReport:
-        """Index `paths` (default: the corpus folder) incrementally; swap the result in."""
+        """Index `paths` (default: the corpus folder) incrementally; swap the result in.
+
+        `export_query_encoder=False` skips the ONNX export, for throwaway indexes (eval)
+        that are queried in-process with the loaded model anyway.
+        """
         with self._write_lock:
             report = self.store.build(
-                paths, embedder_factory=lambda: self.embedder, rebuild=rebuild, progress=progress
+                paths,
+                embedder_factory=lambda: self.embedder,
+                rebuild=rebuild,
+                progress=progress,
+                export_query_encoder=export_query_encoder,
             )
         self._invalidate()
         return report

@@ -187,6 +187,7 @@ class IndexStore:
         embedder_factory: EmbedderFactory,
         rebuild: bool = False,
         progress: bool = False,
+        export_query_encoder: bool = True,
     ) -> IngestReport:
         """Bring the index up to date with the corpus (or just `paths` within it)."""
         started = time.perf_counter()
@@ -209,7 +210,10 @@ class IndexStore:
             documents, passages, vectors, sentences, embedded = self._assemble(
                 plan, previous, new_passages, embedder, progress
             )
-            self._publish(documents, passages, vectors, sentences, embedder, previous)
+            self._publish(
+                documents, passages, vectors, sentences, embedder,
+                previous if export_query_encoder else None, export=export_query_encoder,
+            )  # fmt: skip
             shutil.rmtree(self.root / ".cache", ignore_errors=True)
         return plan.report(len(passages), embedded, time.perf_counter() - started)
 
@@ -280,6 +284,8 @@ class IndexStore:
         sentences: np.ndarray,
         embedder: Embedder,
         previous: IndexSnapshot | None,
+        *,
+        export: bool,
     ) -> None:
         build_id = f"{time.strftime('%Y%m%dT%H%M%S')}-{secrets.token_hex(3)}"
         self.builds.mkdir(parents=True, exist_ok=True)
@@ -288,7 +294,8 @@ class IndexStore:
         kind = write_build(
             staging, documents, passages, vectors, sentences, flat_max=self.settings.flat_index_max
         )
-        self._add_query_encoder(staging, embedder, previous)
+        if export:
+            self._add_query_encoder(staging, embedder, previous)
         counts: dict[str, int] = {}
         for passage in passages:
             counts[passage.document_id] = counts.get(passage.document_id, 0) + 1
