@@ -108,6 +108,10 @@ def main() -> None:
         f"({answered} answered)"
     )
     print(
+        f"  private (RssAnon) {status.get('RssAnon', 0) / 1024:.1f} MB, file-backed (RssFile: "
+        f"libraries, mapped index files) {status.get('RssFile', 0) / 1024:.1f} MB"
+    )
+    print(
         f"peak RSS (VmHWM)                     {peak:8.1f} MB   "
         f"target <= {TARGET_MB} MB {c.verdict(peak, TARGET_MB)}"
     )

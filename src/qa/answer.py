@@ -134,6 +134,8 @@ def _select(
     for sentence in ranked:
         if len(chosen) == limit:
             break
+        if ranked[0].boosted and not sentence.boosted:
+            continue  # "Who wrote this?" is answered by the byline alone
         # The best sentence's neighbours are context for it; other passages must compete.
         if sentence.score < ranked[0].score - MARGIN and sentence.candidate != ranked[0].candidate:
             continue
