@@ -11,6 +11,7 @@ retrieval grid, then the logistic-regression weights that `qa.answer` hard-codes
 from __future__ import annotations
 
 import argparse
+import pickle
 import random
 import shutil
 import sys
@@ -23,7 +24,7 @@ from qa.answer import COVERAGE_WEIGHT, PASSAGE_WEIGHT, RANK_PENALTY, _coverage
 from qa.config import load_settings
 from qa.embedding import SentenceTransformerEmbedder
 from qa.evaluation import Case, _contains, read_seed_jsonl, read_squad
-from qa.fusion import convex_fusion, reciprocal_rank_fusion
+from qa.fusion import convex_fusion, reciprocal_rank_fusion, zscore_fusion
 from qa.lexical import tokenize
 from qa.service import QAService
 
@@ -95,14 +96,19 @@ def retrieval_grid(rows: list[dict]) -> None:
     variants = [("dense", 1, 0, 60), ("lexical", 0, 1, 60)]
     variants += [("convex", 1, w, 60) for w in (0.5, 0.75, 1.0, 1.25, 1.5, 2.0)]
     variants += [("rrf", 1, w, k) for k in (20, 60) for w in (0.75, 1.0, 1.1, 1.25, 1.5)]
+    variants += [("zscore", 1, w, 0) for w in (0.25, 0.5, 0.75, 1.0, 1.25)]
     for method, wd, wl, k in variants:
         line = f"{method:8} {wd} {wl:<5} k={k:<3}"
         for name, group in groups.items():
             hits = np.zeros(3)
             for r in group:
                 rankings = [r["dense"], r["lexical"]]
-                fused = (reciprocal_rank_fusion(rankings, [wd, wl], k=k) if method == "rrf"
-                         else convex_fusion(rankings, [wd, wl]))[:10]  # fmt: skip
+                if method == "rrf":
+                    fused = reciprocal_rank_fusion(rankings, [wd, wl], k=k)[:10]
+                elif method == "zscore":
+                    fused = zscore_fusion(rankings, [wd, wl])[:10]
+                else:
+                    fused = convex_fusion(rankings, [wd, wl])[:10]  # fmt: skip
                 rank = next((i for i, (row, _) in enumerate(fused, 1)
                              if row in r["passages"] and r["passages"][row]["gold"]), None)  # fmt: skip
                 if rank:
@@ -144,8 +150,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--per-corpus", type=int, default=70, help="PolicyQA questions per policy")
     parser.add_argument("--tiny", action="store_true", help="two policies, five questions each")
+    parser.add_argument("--cache", type=Path, help="reuse (or write) collected features here")
     args = parser.parse_args()
-    rows = collect(5, 2) if args.tiny else collect(args.per_corpus, None)
+    if args.cache and args.cache.exists():
+        rows = pickle.loads(args.cache.read_bytes())
+    else:
+        rows = collect(5, 2) if args.tiny else collect(args.per_corpus, None)
+        if args.cache:
+            args.cache.parent.mkdir(parents=True, exist_ok=True)
+            args.cache.write_bytes(pickle.dumps(rows))
     retrieval_grid(rows)
     abstention_model(rows)
 

@@ -23,6 +23,9 @@ from qa.service import QAService
         ("Which company sells the most batteries?", ["CATL is the largest seller."], False),
         ("In what year did the programme start?", ["It started long ago."], True),
         ("In what year did the programme start?", ["It started in 2018."], False),
+        ("When will Taiwan ban petrol cars?", ["Taiwan raised fuel standards."], True),
+        ("When will Taiwan ban petrol cars?", ["Taiwan bans them from 2040."], False),
+        ("When does the site collect data?", ["Data is collected when you register."], False),
         ("How does Japan help its companies abroad?", ["Japan assists companies overseas."], False),
     ],
 )

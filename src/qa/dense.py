@@ -41,6 +41,7 @@ class DenseIndex:
 
         dimension = vectors.shape[1]
         kind: IndexKind = "flat" if len(vectors) <= flat_max else "hnsw"
+        index: Any
         if kind == "flat":
             index = faiss.IndexFlatIP(dimension)
         else:

@@ -45,3 +45,25 @@ def convex_fusion(rankings: Sequence[Ranking], weights: Sequence[float]) -> list
 
 def _sorted(scores: Mapping[int, float]) -> list[tuple[int, float]]:
     return sorted(scores.items(), key=lambda item: (-item[1], item[0]))
+
+
+def zscore_fusion(rankings: Sequence[Ranking], weights: Sequence[float]) -> list[tuple[int, float]]:
+    """Σ weight × z-score of the row's score within each ranking (missing rows: the minimum)."""
+    fused: dict[int, float] = {}
+    standardised: list[tuple[dict[int, float], float, float]] = []
+    for ranking in rankings:
+        scores = [score for _, score in ranking]
+        if len(scores) < 2:
+            standardised.append(({row: 0.0 for row, _ in ranking}, 0.0, 0.0))
+            continue
+        mean = sum(scores) / len(scores)
+        std = (sum((s - mean) ** 2 for s in scores) / len(scores)) ** 0.5 or 1.0
+        z = {row: (score - mean) / std for row, score in ranking}
+        standardised.append((z, min(z.values()), std))
+    rows = {row for ranking in rankings for row, _ in ranking}
+    for row in rows:
+        fused[row] = sum(
+            weight * z.get(row, floor)
+            for (z, floor, _), weight in zip(standardised, weights, strict=True)
+        )
+    return _sorted(fused)

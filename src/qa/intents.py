@@ -60,7 +60,14 @@ _SUPERLATIVE = re.compile(
     r"fastest|cheapest|strongest|earliest|latest|newest|oldest|main|primary|number one)\b",
     _I,
 )
-_YEAR_ASK = re.compile(r"\b(what|which|in what) year\b|\bsince when\b", _I)
+_YEAR_ASK = re.compile(
+    r"\b(what|which|in what) year\b|\b(since|by|until) when\b|^when (will|did)\b", _I
+)
+_DATE = re.compile(
+    r"\b(1[89]|20)\d\d\b|\b(january|february|march|april|may|june|july|august|september|"
+    r"october|november|december|since|until|by the end|next year|this year|currently)\b",
+    _I,
+)
 
 
 def label_boost(question: str, label: str) -> float:
@@ -87,6 +94,6 @@ def unsupported(question: str, evidence: Sequence[str]) -> bool:
         return True
     if _QUANTITY_ASK.search(question) and not _QUANTITY.search(text):
         return True
-    if _YEAR_ASK.search(question) and not re.search(r"\b(1[89]|20)\d\d\b", text):
+    if _YEAR_ASK.search(question.strip()) and not _DATE.search(text):
         return True
     return bool(_SUPERLATIVE_ASK.search(question) and not _SUPERLATIVE.search(text))
