@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -50,16 +50,27 @@ def sentence_texts(passage: Passage) -> list[str]:
     return [passage.text[a:b] for a, b in passage.sentences]
 
 
+# Sentence vectors only rank sentences within a handful of passages: half precision
+# is plenty there and halves the largest file of the index.
+SENTENCE_DTYPE = np.float16
+
+
 class EmbeddingCache:
-    """Vectors by text hash, persisted in shards under `folder` as they are computed."""
+    """Vectors by text hash, persisted in shards under `folder` as batches finish.
+
+    Only vectors from an earlier, interrupted run are held in memory (to resume it);
+    new vectors go to disk and to the caller, not into this object.
+    """
 
     def __init__(self, folder: Path, model_id: str) -> None:
         key = hashlib.sha1(model_id.encode()).hexdigest()[:12]
         self.folder = folder / key
         self._vectors: dict[str, NDArray[np.float32]] = {}
         self._model_id = model_id
+        self._shards = 0
         if self.folder.is_dir():
             for shard in sorted(self.folder.glob("shard-*.npz")):
+                self._shards += 1
                 try:
                     with np.load(shard) as data:
                         for k, v in zip(data["keys"], data["vectors"], strict=True):
@@ -75,46 +86,44 @@ class EmbeddingCache:
     def get(self, key: str) -> NDArray[np.float32] | None:
         return self._vectors.get(key)
 
-    def put(self, keys: Sequence[str], vectors: NDArray[np.float32]) -> None:
+    def save(self, keys: Sequence[str], vectors: NDArray[np.float32]) -> None:
+        """Persist one finished batch (atomically) so a later run can resume after it."""
         self.folder.mkdir(parents=True, exist_ok=True)
-        shard = self.folder / f"shard-{len(list(self.folder.glob('shard-*.npz'))):06d}"
+        shard = self.folder / f"shard-{self._shards:06d}"
+        self._shards += 1
         tmp = shard.with_suffix(".tmp.npz")
         np.savez(tmp, keys=np.array(keys), vectors=vectors)
         tmp.replace(shard.with_suffix(".npz"))
-        for k, v in zip(keys, vectors, strict=True):
-            self._vectors[k] = v
-
-    def __len__(self) -> int:
-        return len(self._vectors)
 
 
-def embed_texts(
-    texts: Sequence[str],
+def embed_into(
+    out: NDArray[Any],
+    items: Sequence[tuple[int, str]],
     embedder: Embedder,
     cache: EmbeddingCache,
     *,
     chunk: int,
     advance: Advance,
-) -> NDArray[np.float32]:
-    """Vectors for `texts`, computing only those not cached, `chunk` at a time."""
-    keys = [cache.key(t) for t in texts]
-    missing: dict[str, str] = {}
-    for key, text in zip(keys, texts, strict=True):
-        if cache.get(key) is None and key not in missing:
-            missing[key] = text
-    advance(len(texts) - len(missing))
-    pending = list(missing.items())
+) -> None:
+    """Write the vector of each (row, text) into `out[row]`, embedding `chunk` texts at a time.
+
+    Texts cached by an interrupted run are not embedded again.
+    """
+    pending: list[tuple[int, str, str]] = []
+    for row, text in items:
+        key = cache.key(text)
+        cached = cache.get(key)
+        if cached is None:
+            pending.append((row, key, text))
+        else:
+            out[row] = cached
+    advance(len(items) - len(pending))
     for first in range(0, len(pending), chunk):
         batch = pending[first : first + chunk]
-        vectors = embedder.encode([text for _, text in batch])
-        cache.put([key for key, _ in batch], vectors)
+        vectors = embedder.encode([text for _, _, text in batch])
+        cache.save([key for _, key, _ in batch], vectors)
+        out[[row for row, _, _ in batch]] = vectors
         advance(len(batch))
-    out = np.zeros((len(texts), embedder.dimension), dtype=np.float32)
-    for i, key in enumerate(keys):
-        vector = cache.get(key)
-        assert vector is not None  # every key was embedded above
-        out[i] = vector
-    return out
 
 
 @contextmanager
@@ -143,11 +152,13 @@ def write_build(
     documents: Sequence[Document],
     passages: Sequence[Passage],
     vectors: NDArray[np.float32],
-    sentence_vectors: NDArray[np.float32],
     *,
     flat_max: int,
 ) -> str:
-    """Write every engine file of a build into `folder`; returns the dense index kind."""
+    """Write passages and engines of a build into `folder` (vectors are already there).
+
+    Returns the dense index kind.
+    """
     from qa.dense import DenseIndex
     from qa.lexical import LexicalIndex
 
@@ -170,8 +181,6 @@ def write_build(
     starts = np.cumsum([0] + [len(p.sentences) for p in passages]).astype(np.int64)
     np.save(folder / "sentence_starts.npy", starts)
     (folder / "passage_ids.json").write_text(json.dumps([p.id for p in passages]))
-    np.save(folder / "vectors.npy", vectors)
-    np.save(folder / "sentence_vectors.npy", sentence_vectors)
     dense = DenseIndex.build(vectors, flat_max=flat_max)
     dense.save(folder / "dense.faiss")
     LexicalIndex.build([search_text(p, by_id[p.document_id]) for p in passages]).save(

@@ -15,7 +15,7 @@ from qa.config import Settings
 from qa.errors import DocumentParseError
 from qa.ingest import discover, read_document
 from qa.models import Document, IngestReport, SkippedFile
-from qa.snapshot import IndexSnapshot
+from qa.snapshot import DocumentEntry, IndexSnapshot
 
 logger = logging.getLogger(__name__)
 
@@ -26,6 +26,17 @@ def file_hash(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def stat_key(path: Path) -> tuple[int, int]:
+    """(size, mtime_ns): when both match the manifest, the file is taken as unchanged."""
+    stat = path.stat()
+    return stat.st_size, stat.st_mtime_ns
+
+
+def is_unchanged(path: Path, entry: DocumentEntry) -> bool:
+    """Same size and mtime as recorded, or else the same SHA-256 (a touched, unedited file)."""
+    return stat_key(path) == (entry.size, entry.mtime_ns) or entry.content_hash == file_hash(path)
 
 
 class ChangePlan:
@@ -39,6 +50,8 @@ class ChangePlan:
         self.removed: list[str] = []
         self.unchanged: list[str] = []
         self.skipped: list[SkippedFile] = []
+        # Taken before a file is read, so an edit made during the build shows next time.
+        self.stats: dict[str, tuple[int, int]] = {}
 
     @property
     def has_changes(self) -> bool:
@@ -52,16 +65,14 @@ class ChangePlan:
         root = settings.corpus_dir
         known = previous.manifest.documents if previous else {}
         scanned: set[str] = set()
+        resolved_root = root.resolve()
         for path in discover(root, paths):
-            source = path.resolve().relative_to(root.resolve()).as_posix()
+            source = path.resolve().relative_to(resolved_root).as_posix()
             scanned.add(source)
             entry = known.get(source)
             try:
-                if (
-                    entry is not None
-                    and previous is not None
-                    and entry.content_hash == file_hash(path)
-                ):
+                plan.stats[source] = stat_key(path)
+                if entry is not None and previous is not None and is_unchanged(path, entry):
                     plan.kept.append(previous.document(entry.id))
                     plan.unchanged.append(source)
                     continue
@@ -78,6 +89,7 @@ class ChangePlan:
             if paths and (root / source).is_file():
                 assert previous is not None
                 plan.kept.append(previous.document(entry.id))  # outside the paths given
+                plan.stats[source] = (entry.size, entry.mtime_ns)
             else:
                 plan.removed.append(source)
         plan._dedupe_ids()

@@ -88,34 +88,27 @@ def render_ingest(report: IngestReport, out: Console | None = None) -> None:
 
 def render_eval(reports: Sequence[EvalReport], out: Console | None = None) -> None:
     out = out or console()
-    table = Table(
-        "dataset",
-        "mode",
-        "questions",
-        "hit@1",
-        "hit@3",
-        "hit@10",
-        "MRR",
-        "answer",
-        "citation",
-        "abst. P",
-        "abst. R",
-        "p50 ms",
-    )
-    for r in reports:
-        table.add_row(
-            r.dataset,
-            r.mode,
-            str(r.questions),
-            *(_pct(v) for v in (r.hit_at_1, r.hit_at_3, r.hit_at_10)),
-            f"{r.mrr:.3f}",
-            _pct(r.answer_contains),
-            _pct(r.citation_contains),
-            _pct(r.abstention_precision),
-            _pct(r.abstention_recall),
-            f"{r.latency_ms_p50:.1f}",
-        )
+    # Metrics as rows and modes as columns: readable on an 80-column terminal.
+    table = Table("metric", *(f"{r.dataset} {r.mode}" for r in reports))
+    rows: list[tuple[str, str]] = [
+        ("questions", "questions"), ("hit@1", "hit_at_1"), ("hit@3", "hit_at_3"),
+        ("hit@10", "hit_at_10"), ("MRR", "mrr"), ("answer contains", "answer_contains"),
+        ("citation contains", "citation_contains"), ("answered (answerable)", "answered_rate"),
+        ("abstention precision", "abstention_precision"),
+        ("abstention recall", "abstention_recall"), ("latency p50 ms", "latency_ms_p50"),
+        ("latency p95 ms", "latency_ms_p95"),
+    ]  # fmt: skip
+    for label, field in rows:
+        values = [getattr(r, field) for r in reports]
+        if field in ("questions", "mrr") or field.startswith("latency"):
+            cells = ["-" if v is None else f"{v:g}" for v in values]
+        else:
+            cells = [_pct(v) for v in values]
+        table.add_row(label, *cells)
     out.print(table)
+    for report in reports:
+        for failure in report.failures[:10]:
+            out.print(f"[yellow]{report.mode}[/] {escape(failure)}")
 
 
 def _pct(value: Any) -> str:

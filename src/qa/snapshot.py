@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from qa.dense import DenseIndex
     from qa.lexical import LexicalIndex
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 class DocumentEntry(BaseModel):
@@ -35,6 +35,8 @@ class DocumentEntry(BaseModel):
     id: str
     content_hash: str
     passages: int
+    size: int = -1
+    mtime_ns: int = -1
 
 
 class Manifest(BaseModel):
@@ -88,8 +90,8 @@ class IndexSnapshot:
         return vectors
 
     @cached_property
-    def sentence_vectors(self) -> NDArray[np.float32]:
-        vectors: NDArray[np.float32] = np.load(self.path / "sentence_vectors.npy", mmap_mode="r")
+    def sentence_vectors(self) -> NDArray[np.float16]:
+        vectors: NDArray[np.float16] = np.load(self.path / "sentence_vectors.npy", mmap_mode="r")
         return vectors
 
     @cached_property

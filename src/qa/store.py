@@ -24,16 +24,18 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import numpy as np
+from numpy.lib.format import open_memmap
 
 from qa.builder import (
+    SENTENCE_DTYPE,
     EmbeddingCache,
-    embed_texts,
+    embed_into,
     progress_bar,
     search_text,
     sentence_texts,
     write_build,
 )
-from qa.changes import ChangePlan, file_hash
+from qa.changes import ChangePlan, is_unchanged
 from qa.chunking import CHUNKER_VERSION, chunk_document
 from qa.config import Settings
 from qa.embedding import Embedder
@@ -143,13 +145,14 @@ class IndexStore:
         root = self.settings.corpus_dir
         seen: set[str] = set()
         if root.is_dir():
+            resolved_root = root.resolve()
             for path in discover(root):
-                source = path.resolve().relative_to(root.resolve()).as_posix()
+                source = path.resolve().relative_to(resolved_root).as_posix()
                 seen.add(source)
                 entry = manifest.documents.get(source)
                 if entry is None:
                     reasons.append(f"new file {source}")
-                elif entry.content_hash != file_hash(path):
+                elif not is_unchanged(path, entry):
                     reasons.append(f"changed file {source}")
         reasons += [f"removed file {s}" for s in manifest.documents if s not in seen]
         return reasons
@@ -207,92 +210,98 @@ class IndexStore:
                 )
                 for d in plan.fresh
             }
-            documents, passages, vectors, sentences, embedded = self._assemble(
-                plan, previous, new_passages, embedder, progress
+            documents = sorted([*plan.kept, *plan.fresh], key=lambda d: d.source)
+            passages = [
+                p
+                for d in documents
+                for p in (new_passages.get(d.id) or _kept_passages(previous, d.id))
+            ]
+            staging = self._staging()
+            embedded = self._fill_vectors(
+                staging, documents, passages, new_passages, previous, embedder, progress
             )
             self._publish(
-                documents, passages, vectors, sentences, embedder,
+                staging, documents, passages, plan.stats, embedder,
                 previous if export_query_encoder else None, export=export_query_encoder,
             )  # fmt: skip
             shutil.rmtree(self.root / ".cache", ignore_errors=True)
         return plan.report(len(passages), embedded, time.perf_counter() - started)
 
-    def _assemble(
+    def _staging(self) -> Path:
+        build_id = f"{time.strftime('%Y%m%dT%H%M%S')}-{secrets.token_hex(3)}"
+        self.builds.mkdir(parents=True, exist_ok=True)
+        staging = self.builds / f".{build_id}.partial"
+        staging.mkdir()
+        return staging
+
+    def _fill_vectors(
         self,
-        plan: ChangePlan,
-        previous: IndexSnapshot | None,
+        staging: Path,
+        documents: list[Document],
+        passages: list[Passage],
         new_passages: dict[str, list[Passage]],
+        previous: IndexSnapshot | None,
         embedder: Embedder,
         progress: bool,
-    ) -> tuple[list[Document], list[Passage], np.ndarray, np.ndarray, int]:
-        by_id = {d.id: d for d in plan.fresh}
-        fresh = [p for d in plan.fresh for p in new_passages[d.id]]
-        texts = [search_text(p, by_id[p.document_id]) for p in fresh]
-        sentence_list = [s for p in fresh for s in sentence_texts(p)]
+    ) -> int:
+        """Write passage and sentence vectors straight into memory-mapped files.
+
+        Kept documents are copied row ranges of the previous build; new ones are embedded
+        a chunk at a time, so memory holds one chunk of vectors, not the corpus.
+        """
+        dim = embedder.dimension
+        n_sentences = sum(len(p.sentences) for p in passages)
+        vectors = open_memmap(staging / "vectors.npy", "w+", np.float32, (len(passages), dim))
+        sentences = open_memmap(
+            staging / "sentence_vectors.npy", "w+", SENTENCE_DTYPE, (n_sentences, dim)
+        )
+        by_id = {d.id: d for d in documents}
+        fresh_texts: list[tuple[int, str]] = []
+        fresh_sentences: list[tuple[int, str]] = []
+        p_at = s_at = 0
+        for document in documents:
+            rows = new_passages.get(document.id)
+            if rows is None:
+                assert previous is not None  # kept documents come from it
+                old = previous.rows_for([document.id])
+                assert old is not None and len(old)
+                first, last = int(old[0]), int(old[-1]) + 1  # a document's rows are contiguous
+                s0, s1 = int(previous.sentence_starts[first]), int(previous.sentence_starts[last])
+                vectors[p_at : p_at + last - first] = previous.vectors[first:last]
+                sentences[s_at : s_at + s1 - s0] = previous.sentence_vectors[s0:s1]
+                p_at, s_at = p_at + last - first, s_at + s1 - s0
+                continue
+            for passage in rows:
+                fresh_texts.append((p_at, search_text(passage, by_id[document.id])))
+                p_at += 1
+                for text in sentence_texts(passage):
+                    fresh_sentences.append((s_at, text))
+                    s_at += 1
         cache = EmbeddingCache(self.root / ".cache", embedder.model_id)
         chunk = self.settings.batch_size * 4
-        with progress_bar(
-            len(texts) + len(sentence_list), enabled=progress, label="Embedding"
-        ) as advance:
-            fresh_vectors = embed_texts(texts, embedder, cache, chunk=chunk, advance=advance)
-            fresh_sentences = embed_texts(
-                sentence_list, embedder, cache, chunk=chunk, advance=advance
-            )
-        # Fresh vectors are in `plan.fresh` order; documents are written in source order.
-        fresh_at: dict[str, tuple[int, int]] = {}
-        p_at = s_at = 0
-        for document in plan.fresh:
-            fresh_at[document.id] = (p_at, s_at)
-            p_at += len(new_passages[document.id])
-            s_at += sum(len(p.sentences) for p in new_passages[document.id])
-        documents: list[Document] = []
-        passages: list[Passage] = []
-        vector_parts: list[np.ndarray] = []
-        sentence_parts: list[np.ndarray] = []
-        for document in sorted([*plan.kept, *plan.fresh], key=lambda d: d.source):
-            documents.append(document)
-            if document.id in fresh_at:
-                rows = new_passages[document.id]
-                p0, s0 = fresh_at[document.id]
-                n_sentences = sum(len(p.sentences) for p in rows)
-                passages += rows
-                vector_parts.append(fresh_vectors[p0 : p0 + len(rows)])
-                sentence_parts.append(fresh_sentences[s0 : s0 + n_sentences])
-            else:
-                assert previous is not None  # kept documents come from it
-                kept_rows = previous.rows_for([document.id])
-                assert kept_rows is not None
-                passages += [previous.passage(int(r)) for r in kept_rows]
-                vector_parts.append(np.asarray(previous.vectors[kept_rows]))
-                for r in kept_rows:
-                    span = previous.sentence_rows(int(r))
-                    sentence_parts.append(
-                        np.asarray(previous.sentence_vectors[span.start : span.stop])
-                    )
-        dim = embedder.dimension
-        vectors = np.concatenate(vector_parts) if vector_parts else np.zeros((0, dim), np.float32)
-        sentences = (
-            np.concatenate(sentence_parts) if sentence_parts else np.zeros((0, dim), np.float32)
-        )
-        return documents, passages, vectors, sentences, len(texts)
+        total = len(fresh_texts) + len(fresh_sentences)
+        with progress_bar(total, enabled=progress, label="Embedding") as advance:
+            embed_into(vectors, fresh_texts, embedder, cache, chunk=chunk, advance=advance)
+            embed_into(sentences, fresh_sentences, embedder, cache, chunk=chunk, advance=advance)
+        vectors.flush()
+        sentences.flush()
+        return len(fresh_texts)
 
     def _publish(
         self,
+        staging: Path,
         documents: list[Document],
         passages: list[Passage],
-        vectors: np.ndarray,
-        sentences: np.ndarray,
+        stats: dict[str, tuple[int, int]],
         embedder: Embedder,
         previous: IndexSnapshot | None,
         *,
         export: bool,
     ) -> None:
-        build_id = f"{time.strftime('%Y%m%dT%H%M%S')}-{secrets.token_hex(3)}"
-        self.builds.mkdir(parents=True, exist_ok=True)
-        staging = self.builds / f".{build_id}.partial"
-        staging.mkdir()
+        build_id = staging.name.removeprefix(".").removesuffix(".partial")
+        vectors = np.load(staging / "vectors.npy", mmap_mode="r")
         kind = write_build(
-            staging, documents, passages, vectors, sentences, flat_max=self.settings.flat_index_max
+            staging, documents, passages, vectors, flat_max=self.settings.flat_index_max
         )
         if export:
             self._add_query_encoder(staging, embedder, previous)
@@ -309,10 +318,14 @@ class IndexStore:
             chunking=self._chunking(),
             dense_kind=kind,
             passage_count=len(passages),
-            sentence_count=len(sentences),
+            sentence_count=sum(len(p.sentences) for p in passages),
             documents={
                 d.source: DocumentEntry(
-                    id=d.id, content_hash=d.content_hash, passages=counts.get(d.id, 0)
+                    id=d.id,
+                    content_hash=d.content_hash,
+                    passages=counts.get(d.id, 0),
+                    size=stats.get(d.source, (-1, -1))[0],
+                    mtime_ns=stats.get(d.source, (-1, -1))[1],
                 )
                 for d in documents
             },
@@ -344,3 +357,10 @@ class IndexStore:
                 shutil.rmtree(path, ignore_errors=True)
         for link in self.root.glob(".current.*"):
             link.unlink(missing_ok=True)
+
+
+def _kept_passages(previous: IndexSnapshot | None, document_id: str) -> list[Passage]:
+    assert previous is not None  # only documents of the previous build are kept
+    rows = previous.rows_for([document_id])
+    assert rows is not None
+    return [previous.passage(int(r)) for r in rows]
