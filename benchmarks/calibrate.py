@@ -95,7 +95,7 @@ def retrieval_grid(rows: list[dict]) -> None:
     print("\nretrieval: method, dense weight, lexical weight → hit@1/3/10 per dataset")
     variants = [("dense", 1, 0, 60), ("lexical", 0, 1, 60)]
     variants += [("convex", 1, w, 60) for w in (0.5, 0.75, 1.0, 1.25, 1.5, 2.0)]
-    variants += [("rrf", 1, w, k) for k in (20, 60) for w in (0.75, 1.0, 1.1, 1.25, 1.5)]
+    variants += [("rrf", 1, w, k) for k in (20, 60) for w in (0.75, 1.0, 1.1, 1.15, 1.25, 1.5)]
     variants += [("zscore", 1, w, 0) for w in (0.25, 0.5, 0.75, 1.0, 1.25)]
     for method, wd, wl, k in variants:
         line = f"{method:8} {wd} {wl:<5} k={k:<3}"
@@ -122,7 +122,7 @@ def abstention_model(rows: list[dict]) -> None:
 
     features, labels = [], []
     for r in rows:
-        top = [row for row, _ in reciprocal_rank_fusion([r["dense"], r["lexical"]], [1, 1.25])[:5]
+        top = [row for row, _ in reciprocal_rank_fusion([r["dense"], r["lexical"]], [1, 1.15])[:5]
                if row in r["passages"]]  # fmt: skip
         scored = [(cos + PASSAGE_WEIGHT * r["passages"][row]["cosine"] + COVERAGE_WEIGHT * cov
                    - RANK_PENALTY * rank, cos, r["passages"][row]["cosine"], cov)

@@ -38,7 +38,7 @@ class Settings(BaseSettings):
         "rrf", description="How dense and BM25 rankings combine: `rrf` or `convex`."
     )
     dense_weight: float = Field(1.0, ge=0.0, description="Weight of the dense ranking in fusion.")
-    lexical_weight: float = Field(1.25, ge=0.0, description="Weight of the BM25 ranking in fusion.")
+    lexical_weight: float = Field(1.15, ge=0.0, description="Weight of the BM25 ranking in fusion.")
     rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion damping constant.")
     abstain_threshold: float = Field(
         0.5,
