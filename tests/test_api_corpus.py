@@ -121,6 +121,18 @@ def test_api_upload_rejects_unsafe_names(
     assert {d["source"] for d in httpx.get(f"{url}/documents").json()} == set(SMALL_CORPUS)
 
 
+@pytest.mark.parametrize("filename", [b"script.exe", b"archive.txt.zip", b"noextension"])
+def test_api_upload_unsupported_type_is_415(
+    scratch: tuple[str, Settings, QAService], filename: bytes
+) -> None:
+    url, _, _ = scratch
+    body, content_type = multipart(filename, b"Some text.\n")
+    response = httpx.post(
+        f"{url}/documents", content=body, headers={"content-type": content_type}, timeout=60
+    )
+    assert_error_body(response, 415, "unsupported_format")
+
+
 def test_api_upload_rejects_unreadable_content(
     scratch: tuple[str, Settings, QAService], tmp_path: Path
 ) -> None:

@@ -3,7 +3,8 @@
     QAError
     ├── ConfigError                 bad settings (a remedy names the variable)
     ├── CorpusError                 a corpus path is missing or unsafe
-    │   └── DocumentParseError      one file could not be read (ingest skips it)
+    │   ├── DocumentParseError      one file could not be read (ingest skips it)
+    │   └── UnsupportedFormatError  not a txt, md, html or pdf file
     ├── IndexStoreError             the index folder cannot be used
     │   ├── IndexNotFoundError      nothing built yet: run `qa ingest`
     │   └── IndexMismatchError      built with other settings: run `qa ingest --rebuild`
@@ -40,6 +41,10 @@ class CorpusError(QAError):
 
 class DocumentParseError(CorpusError):
     code = "document_parse_error"
+
+
+class UnsupportedFormatError(CorpusError):
+    code = "unsupported_format"
 
 
 class IndexStoreError(QAError):

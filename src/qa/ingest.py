@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from qa.errors import CorpusError, DocumentParseError
+from qa.errors import CorpusError, DocumentParseError, UnsupportedFormatError
 from qa.models import Document
 from qa.normalize import (
     Block,
@@ -51,7 +51,7 @@ def safe_corpus_path(corpus_dir: Path, name: str) -> Path:
     if any(part.startswith(".") for part in relative.parts):
         raise CorpusError(f"Hidden file name {name!r} is not allowed.", remedy=remedy)
     if relative.suffix.lower() not in FORMATS:
-        raise CorpusError(
+        raise UnsupportedFormatError(
             f"Unsupported file type {relative.suffix or '(none)'!r} for {name!r}.",
             remedy=f"Supported types: {', '.join(sorted(FORMATS))}.",
         )

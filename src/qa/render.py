@@ -15,6 +15,9 @@ if TYPE_CHECKING:
     from qa.evaluation import EvalReport
 
 
+STATUS_ROWS = 50  # a table of thousands of documents helps nobody and takes seconds
+
+
 def console() -> Console:
     # Built per call so tests capturing stdout see the output.
     return Console(highlight=False, soft_wrap=True)
@@ -69,9 +72,12 @@ def render_status(status: IndexStatus, out: Console | None = None) -> None:
     else:
         out.print("Fresh   the index matches the corpus")
     table = Table("id", "title", "source", "pages", "passages")
-    for d in status.documents:
+    shown = status.documents[:STATUS_ROWS]
+    for d in shown:
         table.add_row(d.id, d.title, d.source, str(d.pages or "-"), str(d.passages))
     out.print(table)
+    if len(status.documents) > len(shown):
+        out.print(f"… and {len(status.documents) - len(shown)} more (`qa status --json` lists all)")
 
 
 def render_ingest(report: IngestReport, out: Console | None = None) -> None:
