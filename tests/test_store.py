@@ -300,6 +300,22 @@ def test_store_touched_but_unedited_file_is_not_reembedded(make_corpus) -> None:
     assert again.calls == [] and report.changed == []
     assert not QAService(settings).status().is_stale
     # Same size, different bytes, mtime forced back: the hash still catches the edit.
-    (corpus / "japan.txt").write_text((corpus / "japan.txt").read_text().replace("Japan funds", "Japan finds"))
+    (corpus / "japan.txt").write_text(
+        (corpus / "japan.txt").read_text().replace("Japan funds", "Japan finds")
+    )
     os.utime(corpus / "japan.txt", ns=(1, 1))
     assert "changed file japan.txt" in QAService(settings).status().stale_reasons
+
+
+def test_store_ingest_vectors_match_sentence_transformers(seed_service: QAService, embedder) -> None:
+    """Ingest embeds through the ONNX export; its vectors must be the model's vectors."""
+    import numpy as np
+
+    from qa.builder import search_text
+
+    snapshot, _ = seed_service._current()
+    assert (snapshot.path / "onnx" / "model.onnx").exists()
+    for row in range(len(snapshot)):
+        passage = snapshot.passage(row)
+        expected = embedder.encode([search_text(passage, snapshot.document(passage.document_id))])[0]
+        assert float(np.asarray(snapshot.vectors[row]) @ expected) >= 0.9999

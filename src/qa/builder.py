@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from qa.embedding import Embedder
+from qa.embedding import QueryEncoder
 from qa.models import Document, Passage
 
 if TYPE_CHECKING:
@@ -99,7 +99,7 @@ class EmbeddingCache:
 def embed_into(
     out: NDArray[Any],
     items: Sequence[tuple[int, str]],
-    embedder: Embedder,
+    embedder: QueryEncoder,
     cache: EmbeddingCache,
     *,
     chunk: int,

@@ -38,7 +38,7 @@ from qa.builder import (
 from qa.changes import ChangePlan, is_unchanged
 from qa.chunking import CHUNKER_VERSION, chunk_document
 from qa.config import Settings
-from qa.embedding import Embedder
+from qa.embedding import Embedder, QueryEncoder
 from qa.errors import IndexMismatchError, IndexNotFoundError
 from qa.ingest import discover
 from qa.models import Document, IndexStatus, IngestReport, Passage
@@ -217,13 +217,14 @@ class IndexStore:
                 for p in (new_passages.get(d.id) or _kept_passages(previous, d.id))
             ]
             staging = self._staging()
+            encoder: QueryEncoder = embedder
+            if export_query_encoder:
+                # Export first: the ONNX model gives the same vectors about twice as fast.
+                encoder = self._add_query_encoder(staging, embedder, previous) or embedder
             embedded = self._fill_vectors(
-                staging, documents, passages, new_passages, previous, embedder, progress
+                staging, documents, passages, new_passages, previous, encoder, progress
             )
-            self._publish(
-                staging, documents, passages, plan.stats, embedder,
-                previous if export_query_encoder else None, export=export_query_encoder,
-            )  # fmt: skip
+            self._publish(staging, documents, passages, plan.stats, embedder, previous)
             shutil.rmtree(self.root / ".cache", ignore_errors=True)
         return plan.report(len(passages), embedded, time.perf_counter() - started)
 
@@ -241,7 +242,7 @@ class IndexStore:
         passages: list[Passage],
         new_passages: dict[str, list[Passage]],
         previous: IndexSnapshot | None,
-        embedder: Embedder,
+        embedder: QueryEncoder,
         progress: bool,
     ) -> int:
         """Write passage and sentence vectors straight into memory-mapped files.
@@ -295,16 +296,12 @@ class IndexStore:
         stats: dict[str, tuple[int, int]],
         embedder: Embedder,
         previous: IndexSnapshot | None,
-        *,
-        export: bool,
     ) -> None:
         build_id = staging.name.removeprefix(".").removesuffix(".partial")
         vectors = np.load(staging / "vectors.npy", mmap_mode="r")
         kind = write_build(
             staging, documents, passages, vectors, flat_max=self.settings.flat_index_max
         )
-        if export:
-            self._add_query_encoder(staging, embedder, previous)
         counts: dict[str, int] = {}
         for passage in passages:
             counts[passage.document_id] = counts.get(passage.document_id, 0) + 1
@@ -340,15 +337,25 @@ class IndexStore:
 
     def _add_query_encoder(
         self, folder: Path, embedder: Embedder, previous: IndexSnapshot | None
-    ) -> None:
-        from qa.onnx_encoder import export_query_encoder, find_export
+    ) -> QueryEncoder | None:
+        """Put an ONNX export of the model in `folder/onnx`; return an encoder over it."""
+        from qa.onnx_encoder import OnnxQueryEncoder, export_query_encoder, find_export
 
-        if previous is not None and (old := find_export(previous.path)) is not None:
+        old = find_export(previous.path) if previous is not None else None
+        if old is not None:
             shutil.copytree(old, folder / "onnx")
-            return
-        model = getattr(embedder, "model", None)
-        if model is not None:
-            export_query_encoder(model, folder / "onnx")
+            export: Path | None = folder / "onnx"
+        elif (model := getattr(embedder, "model", None)) is not None:
+            export = export_query_encoder(model, folder / "onnx")
+        else:
+            return None
+        if export is None:
+            return None
+        try:
+            return OnnxQueryEncoder(export, model_id=embedder.model_id)
+        except (OSError, ValueError, RuntimeError) as exc:
+            logger.warning("ONNX export unusable for ingest (%s); using the model", exc)
+            return None
 
     def _prune(self, keep: set[str]) -> None:
         # Keep the previous build too: a reader may still be opening its files.
