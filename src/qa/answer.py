@@ -34,8 +34,8 @@ DUPLICATE_COSINE = 0.92
 # on PolicyQA and seed-dev questions (answerable) and the same questions asked of the
 # wrong corpus (unanswerable). Features: best sentence's cosine, its passage's cosine, its
 # coverage, best passage cosine, best coverage of any sentence.
-CONFIDENCE_WEIGHTS = (7.931, 7.555, 1.006, 7.833, 2.911)
-CONFIDENCE_BIAS = -7.924
+CONFIDENCE_WEIGHTS = (8.024, 7.555, 0.898, 7.822, 2.84)
+CONFIDENCE_BIAS = -7.915
 UNSUPPORTED_FACTOR = 0.2
 INTENT_CONFIDENCE = 0.9  # a metadata or overview question matched by its intent
 
