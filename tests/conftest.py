@@ -94,6 +94,28 @@ def seed_service(seed_settings: Settings, embedder: SentenceTransformerEmbedder)
     return service
 
 
+API_KEY = "test-key-0123456789"
+
+
+@pytest.fixture(scope="module")
+def base_url(seed_settings: Settings, seed_service: QAService) -> Iterator[str]:
+    """A real uvicorn server over the seed index, on a free loopback port."""
+    from servers import running_server
+
+    with running_server(seed_settings, service=seed_service) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def keyed_url(seed_settings: Settings, seed_service: QAService) -> Iterator[str]:
+    """The same server with `QA_API_KEY` set to `API_KEY`."""
+    from servers import running_server
+
+    settings = seed_settings.model_copy(update={"api_key": API_KEY})
+    with running_server(settings, service=seed_service) as url:
+        yield url
+
+
 CorpusFactory = Callable[..., tuple[Settings, Path]]
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
+from conftest import API_KEY
 from servers import assert_error_body, running_server
 
 from qa.config import Settings
@@ -20,13 +21,6 @@ from qa.service import QAService
 pytestmark = pytest.mark.e2e
 
 QUESTION = "What forum did Korea set up for hydrogen?"
-API_KEY = "test-key-0123456789"
-
-
-@pytest.fixture(scope="module")
-def base_url(seed_settings: Settings, seed_service: QAService) -> Iterator[str]:
-    with running_server(seed_settings, service=seed_service) as url:
-        yield url
 
 
 @pytest.fixture
@@ -230,13 +224,6 @@ def test_api_survives_bad_requests(client: httpx.Client) -> None:
 
 
 # -- auth and CORS -------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def keyed_url(seed_settings: Settings, seed_service: QAService) -> Iterator[str]:
-    settings = seed_settings.model_copy(update={"api_key": API_KEY})
-    with running_server(settings, service=seed_service) as url:
-        yield url
 
 
 AUTHED_ROUTES: list[tuple[str, str, dict[str, Any]]] = [

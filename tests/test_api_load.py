@@ -9,26 +9,15 @@ import asyncio
 import itertools
 import json
 from collections import Counter
-from collections.abc import Iterator
 
 import httpx
 import pytest
 from conftest import SEED_DEV
-from servers import running_server
-
-from qa.config import Settings
-from qa.service import QAService
 
 pytestmark = pytest.mark.e2e
 
 CLIENTS = 32
 SECONDS = 10.0
-
-
-@pytest.fixture(scope="module")
-def base_url(seed_settings: Settings, seed_service: QAService) -> Iterator[str]:
-    with running_server(seed_settings, service=seed_service) as url:
-        yield url
 
 
 async def _client(

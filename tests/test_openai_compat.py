@@ -4,16 +4,14 @@ and OpenAI's error shape (bad bodies, unknown model, API key)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import openai
 import pytest
+from conftest import API_KEY
 from openai import OpenAI
-from servers import running_server
 
-from qa.config import Settings
 from qa.models import Answer, Citation
 from qa.service import QAService
 from qa.tools import render_answer
@@ -22,20 +20,6 @@ pytestmark = pytest.mark.e2e
 
 QUESTION = "What forum did Korea set up for hydrogen?"
 OFF_TOPIC = "Which company sells the most solid-state batteries?"
-API_KEY = "openai-test-key-0123456789"
-
-
-@pytest.fixture(scope="module")
-def base_url(seed_settings: Settings, seed_service: QAService) -> Iterator[str]:
-    with running_server(seed_settings, service=seed_service) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def keyed_url(seed_settings: Settings, seed_service: QAService) -> Iterator[str]:
-    settings = seed_settings.model_copy(update={"api_key": API_KEY})
-    with running_server(settings, service=seed_service) as url:
-        yield url
 
 
 @pytest.fixture

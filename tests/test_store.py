@@ -307,7 +307,9 @@ def test_store_touched_but_unedited_file_is_not_reembedded(make_corpus) -> None:
     assert "changed file japan.txt" in QAService(settings).status().stale_reasons
 
 
-def test_store_ingest_vectors_match_sentence_transformers(seed_service: QAService, embedder) -> None:
+def test_store_ingest_vectors_match_sentence_transformers(
+    seed_service: QAService, embedder
+) -> None:
     """Ingest embeds through the ONNX export; its vectors must be the model's vectors."""
     import numpy as np
 
@@ -317,5 +319,7 @@ def test_store_ingest_vectors_match_sentence_transformers(seed_service: QAServic
     assert (snapshot.path / "onnx" / "model.onnx").exists()
     for row in range(len(snapshot)):
         passage = snapshot.passage(row)
-        expected = embedder.encode([search_text(passage, snapshot.document(passage.document_id))])[0]
+        expected = embedder.encode([search_text(passage, snapshot.document(passage.document_id))])[
+            0
+        ]
         assert float(np.asarray(snapshot.vectors[row]) @ expected) >= 0.9999

@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
+from conftest import API_KEY
 from playwright.sync_api import Browser, Locator, Page, Route, expect, sync_playwright
 from servers import running_server
 
@@ -31,7 +32,6 @@ CHROMIUM_ARGS = [
 ]
 SEED_QUESTION = "What forum did Korea set up for hydrogen?"
 OFF_TOPIC_QUESTION = "Which company sells the most solid-state batteries?"
-API_KEY = "web-test-key-0123456789"
 PAYLOAD = "<script>window.__xss=1</script><b>bold</b>"
 UNSAFE_DOCUMENT = f"""Exampleton depot notes <i>draft</i>
 
@@ -89,19 +89,6 @@ def artifacts(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def seed_url(seed_settings: Settings, seed_service: QAService) -> Iterator[str]:
-    with running_server(seed_settings, service=seed_service) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def keyed_url(seed_settings: Settings, seed_service: QAService) -> Iterator[str]:
-    settings = seed_settings.model_copy(update={"api_key": API_KEY})
-    with running_server(settings, service=seed_service) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
 def unsafe_url(
     tmp_path_factory: pytest.TempPathFactory, embedder: SentenceTransformerEmbedder
 ) -> Iterator[str]:
@@ -151,14 +138,14 @@ def tab_to(page: Page, selector: str, *, limit: int = 40) -> None:
 
 
 def test_web_answer_citation_passage_document_flow(
-    page: Page, seed_url: str, seed_service: QAService, artifacts: Path
+    page: Page, base_url: str, seed_service: QAService, artifacts: Path
 ) -> None:
     expected = seed_service.ask(SEED_QUESTION)
     assert expected.answered and expected.citations
     first = expected.citations[0]
     document = seed_service.document(first.document)
 
-    page.goto(seed_url)
+    page.goto(base_url)
     expect(page).to_have_title(re.compile("qa"))
     ask(page, SEED_QUESTION)
 
@@ -204,7 +191,7 @@ def test_web_answer_citation_passage_document_flow(
 
 
 def test_web_highlights_each_sentence_of_a_quote_that_skips_text(
-    page: Page, seed_url: str, seed_service: QAService
+    page: Page, base_url: str, seed_service: QAService
 ) -> None:
     real = seed_service.ask(SEED_QUESTION)
     citation = real.citations[0]
@@ -217,7 +204,7 @@ def test_web_highlights_each_sentence_of_a_quote_that_skips_text(
     answer = real.model_copy(update={"citations": [citation.model_copy(update={"quote": quote})]})
     page.route("**/ask", lambda route: route.fulfill(json=answer.model_dump(mode="json")))
 
-    page.goto(seed_url)
+    page.goto(base_url)
     ask(page, SEED_QUESTION)
     page.locator("#answer-body a.cite").first.click()
     marks = page.locator("#passage-body mark")
@@ -226,10 +213,10 @@ def test_web_highlights_each_sentence_of_a_quote_that_skips_text(
     expect(marks.nth(1)).to_have_text(squash(quoted[1]))
 
 
-def test_web_shows_busy_state_while_answering(page: Page, seed_url: str) -> None:
+def test_web_shows_busy_state_while_answering(page: Page, base_url: str) -> None:
     held: list[Route] = []
     page.route("**/ask", lambda route: held.append(route))
-    page.goto(seed_url)
+    page.goto(base_url)
     ask(page, SEED_QUESTION)
 
     button = page.locator("#ask-button")
@@ -251,8 +238,8 @@ def test_web_shows_busy_state_while_answering(page: Page, seed_url: str) -> None
     expect(page.locator("#ask-form")).to_have_attribute("aria-busy", "false")
 
 
-def test_web_is_usable_by_keyboard_alone(page: Page, seed_url: str) -> None:
-    page.goto(seed_url)
+def test_web_is_usable_by_keyboard_alone(page: Page, base_url: str) -> None:
+    page.goto(base_url)
     tab_to(page, "#question")
     page.keyboard.type(SEED_QUESTION)
     page.keyboard.press("Enter")
@@ -272,13 +259,13 @@ def test_web_is_usable_by_keyboard_alone(page: Page, seed_url: str) -> None:
 
 
 def test_web_off_topic_question_is_not_covered(
-    page: Page, seed_url: str, seed_service: QAService, artifacts: Path
+    page: Page, base_url: str, seed_service: QAService, artifacts: Path
 ) -> None:
     expected = seed_service.ask(OFF_TOPIC_QUESTION)
     assert not expected.answered, "the core answered an off-topic question"
     assert expected.suggestions
 
-    page.goto(seed_url)
+    page.goto(base_url)
     ask(page, OFF_TOPIC_QUESTION)
     expect(page.locator(".not-covered")).to_contain_text("Not covered by the documents")
     expect(page.locator("#answer-body a.cite")).to_have_count(0)
@@ -293,10 +280,10 @@ def test_web_off_topic_question_is_not_covered(
 
 
 def test_web_documents_view_lists_titles_sources_and_passages(
-    page: Page, seed_url: str, seed_service: QAService
+    page: Page, base_url: str, seed_service: QAService
 ) -> None:
     documents = seed_service.documents()
-    page.goto(seed_url)
+    page.goto(base_url)
     page.get_by_role("navigation").get_by_role("link", name="Documents").click()
     expect(page.locator("#documents-heading")).to_be_focused()
     items = page.locator(".doc-list > li")
@@ -381,9 +368,9 @@ def test_web_asks_for_the_api_key_once_and_keeps_it(browser: Browser, keyed_url:
     assert not errors, errors
 
 
-def test_web_shows_a_server_error_in_words(page: Page, seed_url: str) -> None:
-    server_error = httpx.get(f"{seed_url}/passages/no-such-passage").json()["error"]
-    page.goto(f"{seed_url}/#/passage/no-such-passage")
+def test_web_shows_a_server_error_in_words(page: Page, base_url: str) -> None:
+    server_error = httpx.get(f"{base_url}/passages/no-such-passage").json()["error"]
+    page.goto(f"{base_url}/#/passage/no-such-passage")
     expect(page.get_by_role("alert")).to_contain_text(server_error["message"])
     expect(page.get_by_label("Ask a question about the documents")).to_be_visible()
 
@@ -417,7 +404,7 @@ def test_web_shows_a_server_error_in_words(page: Page, seed_url: str) -> None:
     ids=["canonical-error-body", "non-json-error", "network-failure"],
 )
 def test_web_shows_failed_requests_in_words(
-    page: Page, seed_url: str, reply: dict[str, Any] | None, shown: str
+    page: Page, base_url: str, reply: dict[str, Any] | None, shown: str
 ) -> None:
     def answer(route: Route) -> None:
         if reply is None:
@@ -426,19 +413,19 @@ def test_web_shows_failed_requests_in_words(
             route.fulfill(**reply)
 
     page.route("**/ask", answer)
-    page.goto(seed_url)
+    page.goto(base_url)
     ask(page, SEED_QUESTION)
     expect(page.get_by_role("alert")).to_contain_text(shown)
     expect(page.locator("#ask-button")).to_be_enabled()
     expect(page.get_by_label("Ask a question about the documents")).to_have_value(SEED_QUESTION)
 
 
-def test_web_fits_a_phone_screen(browser: Browser, seed_url: str, artifacts: Path) -> None:
+def test_web_fits_a_phone_screen(browser: Browser, base_url: str, artifacts: Path) -> None:
     page, errors = _open_page(
         browser, viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
     )
     try:
-        page.goto(seed_url)
+        page.goto(base_url)
         assert not has_horizontal_overflow(page)
         ask(page, SEED_QUESTION)
         expect(page.locator("#answer-body a.cite").first).to_be_visible()
@@ -491,10 +478,10 @@ CONTRAST_SCRIPT = """
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
-def test_web_text_has_enough_contrast(browser: Browser, seed_url: str, scheme: str) -> None:
+def test_web_text_has_enough_contrast(browser: Browser, base_url: str, scheme: str) -> None:
     page, errors = _open_page(browser, color_scheme=scheme)
     try:
-        page.goto(seed_url)
+        page.goto(base_url)
         ask(page, SEED_QUESTION)
         page.locator("#answer-body a.cite").first.click()
         expect(page.locator("#passage-body mark")).to_be_visible()

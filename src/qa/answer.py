@@ -183,16 +183,9 @@ def compose_answer(
         passage = candidates[c].passage
         citations.append(
             Citation(
+                **Citation.fields_of(passage),
                 n=numbers[c],
-                passage_id=passage.id,
-                document=passage.document_id,
-                title=passage.title,
-                source=passage.source,
-                page=passage.page,
-                start=passage.start,
-                end=passage.end,
                 quote=" ".join(s.text for s in mine),
-                text=passage.text,
                 score=round(max(s.score for s in mine), 4),
             )
         )

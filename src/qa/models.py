@@ -7,7 +7,7 @@ models, so a field renamed here is renamed everywhere (and breaks a test).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -66,10 +66,9 @@ class Passage(_Frozen):
     )
 
 
-class Hit(_Frozen):
-    """One search result."""
+class _PassageRef(_Frozen):
+    """Where a passage sits: shared by search hits and citations."""
 
-    rank: int
     passage_id: str
     document: str = Field(description="Document id.")
     title: str
@@ -78,6 +77,26 @@ class Hit(_Frozen):
     start: int
     end: int
     text: str
+
+    @staticmethod
+    def fields_of(passage: Passage) -> dict[str, Any]:
+        """The reference fields of `passage`, to build a `Hit` or `Citation` from."""
+        return {
+            "passage_id": passage.id,
+            "document": passage.document_id,
+            "title": passage.title,
+            "source": passage.source,
+            "page": passage.page,
+            "start": passage.start,
+            "end": passage.end,
+            "text": passage.text,
+        }
+
+
+class Hit(_PassageRef):
+    """One search result."""
+
+    rank: int
     score: float
     headings: list[str] = Field(default_factory=list)
 
@@ -87,19 +106,11 @@ class SearchResult(_Frozen):
     hits: list[Hit]
 
 
-class Citation(_Frozen):
+class Citation(_PassageRef):
     """The passage behind answer marker `[n]`; `quote` is the cited sentence(s)."""
 
     n: int
-    passage_id: str
-    document: str = Field(description="Document id.")
-    title: str
-    source: str
-    page: int | None
-    start: int
-    end: int
     quote: str
-    text: str
     score: float
 
 

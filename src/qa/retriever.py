@@ -88,17 +88,10 @@ class HybridRetriever:
 
 
 def to_hit(rank: int, candidate: Candidate) -> Hit:
-    p = candidate.passage
+    passage = candidate.passage
     return Hit(
+        **Hit.fields_of(passage),
         rank=rank,
-        passage_id=p.id,
-        document=p.document_id,
-        title=p.title,
-        source=p.source,
-        page=p.page,
-        start=p.start,
-        end=p.end,
-        text=p.text,
         score=round(candidate.score, 6),
-        headings=p.headings,
+        headings=passage.headings,
     )
