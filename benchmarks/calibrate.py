@@ -30,8 +30,12 @@ from qa.service import QAService
 
 ROOT = Path(__file__).resolve().parents[1]
 EVAL = ROOT.parent / "shared" / "eval"
-OFF_TOPIC = ["What is the capital of France?", "How do I bake a chocolate cake?",
-             "Who won the 2018 World Cup?", "How many moons does Jupiter have?"]  # fmt: skip
+OFF_TOPIC = [
+    "What is the capital of France?",
+    "How do I bake a chocolate cake?",
+    "Who won the 2018 World Cup?",
+    "How many moons does Jupiter have?",
+]
 
 
 def collect(per_corpus: int, articles_limit: int | None) -> list[dict]:
@@ -45,7 +49,9 @@ def collect(per_corpus: int, articles_limit: int | None) -> list[dict]:
     for i, (title, paragraphs, cases) in enumerate(articles):
         folder = scratch / f"policy{i}"
         folder.mkdir()
-        (folder / "policy.txt").write_text(f"{title}\n\n" + "\n\n".join(p.strip() for p in paragraphs))
+        (folder / "policy.txt").write_text(
+            f"{title}\n\n" + "\n\n".join(p.strip() for p in paragraphs)
+        )
         negatives = [Case(c.question, False) for c in seed_cases]
         corpora.append((folder, rng.sample(cases, min(per_corpus, len(cases))) + negatives))
     seed = scratch / "seed"
@@ -76,22 +82,33 @@ def _features(case: Case, snapshot, retriever, corpus: str) -> dict:  # type: ig
         span = snapshot.sentence_rows(row)
         cosines = np.asarray(snapshot.sentence_vectors[span.start : span.stop]) @ vector
         texts = [passage.text[a:b] for a, b in passage.sentences]
-        sentences = [(float(c), _coverage(terms, set(t), snapshot.lexical.idf), text)
-                     for c, t, text in zip(cosines, tokenize(texts), texts, strict=True)]  # fmt: skip
+        sentences = [
+            (float(c), _coverage(terms, set(t), snapshot.lexical.idf), text)
+            for c, t, text in zip(cosines, tokenize(texts), texts, strict=True)
+        ]
         passages[row] = {
             "cosine": float(np.asarray(snapshot.vectors[row]) @ vector),
             "gold": case.answerable and _contains(passage.text, case.gold, False),
             "sentences": sentences,
         }
-    return {"corpus": corpus, "question": case.question, "answerable": case.answerable,
-            "expected": case.expected, "all": case.require_all, "dense": dense,
-            "lexical": lexical, "passages": passages}  # fmt: skip
+    return {
+        "corpus": corpus,
+        "question": case.question,
+        "answerable": case.answerable,
+        "expected": case.expected,
+        "all": case.require_all,
+        "dense": dense,
+        "lexical": lexical,
+        "passages": passages,
+    }
 
 
 def retrieval_grid(rows: list[dict]) -> None:
     answerable = [r for r in rows if r["answerable"]]
-    groups = {"policyqa": [r for r in answerable if r["corpus"] != "seed"],
-              "seed": [r for r in answerable if r["corpus"] == "seed"]}  # fmt: skip
+    groups = {
+        "policyqa": [r for r in answerable if r["corpus"] != "seed"],
+        "seed": [r for r in answerable if r["corpus"] == "seed"],
+    }
     print("\nretrieval: method, dense weight, lexical weight → hit@1/3/10 per dataset")
     variants = [("dense", 1, 0, 60), ("lexical", 0, 1, 60)]
     variants += [("convex", 1, w, 60) for w in (0.5, 0.75, 1.0, 1.25, 1.5, 2.0)]
@@ -108,9 +125,15 @@ def retrieval_grid(rows: list[dict]) -> None:
                 elif method == "zscore":
                     fused = zscore_fusion(rankings, [wd, wl])[:10]
                 else:
-                    fused = convex_fusion(rankings, [wd, wl])[:10]  # fmt: skip
-                rank = next((i for i, (row, _) in enumerate(fused, 1)
-                             if row in r["passages"] and r["passages"][row]["gold"]), None)  # fmt: skip
+                    fused = convex_fusion(rankings, [wd, wl])[:10]
+                rank = next(
+                    (
+                        i
+                        for i, (row, _) in enumerate(fused, 1)
+                        if row in r["passages"] and r["passages"][row]["gold"]
+                    ),
+                    None,
+                )
                 if rank:
                     hits += [rank <= 1, rank <= 3, True]
             line += f"  {name} " + " ".join(f"{h / max(len(group), 1):.3f}" for h in hits)
@@ -122,16 +145,36 @@ def abstention_model(rows: list[dict]) -> None:
 
     features, labels = [], []
     for r in rows:
-        top = [row for row, _ in reciprocal_rank_fusion([r["dense"], r["lexical"]], [1, 1.15])[:5]
-               if row in r["passages"]]  # fmt: skip
-        scored = [(cos + PASSAGE_WEIGHT * r["passages"][row]["cosine"] + COVERAGE_WEIGHT * cov
-                   - RANK_PENALTY * rank, cos, r["passages"][row]["cosine"], cov)
-                  for rank, row in enumerate(top) for cos, cov, _ in r["passages"][row]["sentences"]]  # fmt: skip
+        top = [
+            row
+            for row, _ in reciprocal_rank_fusion([r["dense"], r["lexical"]], [1, 1.15])[:5]
+            if row in r["passages"]
+        ]
+        scored = [
+            (
+                cos
+                + PASSAGE_WEIGHT * r["passages"][row]["cosine"]
+                + COVERAGE_WEIGHT * cov
+                - RANK_PENALTY * rank,
+                cos,
+                r["passages"][row]["cosine"],
+                cov,
+            )
+            for rank, row in enumerate(top)
+            for cos, cov, _ in r["passages"][row]["sentences"]
+        ]
         if not scored:
             continue
         best = max(scored)
-        features.append([best[1], best[2], best[3], max(r["passages"][row]["cosine"] for row in top),
-                         max(s[3] for s in scored)])  # fmt: skip
+        features.append(
+            [
+                best[1],
+                best[2],
+                best[3],
+                max(r["passages"][row]["cosine"] for row in top),
+                max(s[3] for s in scored),
+            ]
+        )
         labels.append(int(r["answerable"]))
     x, y = np.array(features), np.array(labels)
     weights = np.where(y == 1, 1.0, (y == 1).sum() / max((y == 0).sum(), 1))
@@ -142,8 +185,10 @@ def abstention_model(rows: list[dict]) -> None:
     probability = model.predict_proba(x)[:, 1]
     for threshold in (0.3, 0.4, 0.5, 0.6):
         answered = probability >= threshold
-        print(f"threshold {threshold}: answers {answered[y == 1].mean():.3f} of answerable, "
-              f"{answered[y == 0].mean():.3f} of unanswerable")  # fmt: skip
+        print(
+            f"threshold {threshold}: answers {answered[y == 1].mean():.3f} of answerable, "
+            f"{answered[y == 0].mean():.3f} of unanswerable"
+        )
 
 
 def main() -> None:
