@@ -2,4 +2,15 @@
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as _distribution_version
+
+__all__ = ["version"]
+
+
+def version() -> str:
+    """The installed qa version (for manifests, OpenAPI and the MCP handshake)."""
+    try:
+        return _distribution_version("qa")
+    except PackageNotFoundError:
+        return "0+unknown"

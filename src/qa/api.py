@@ -11,7 +11,6 @@ import os
 import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 from starlette.routing import Route
 
+from qa import version as qa_version
 from qa.api_errors import install_error_handlers
 from qa.api_metrics import HTTPMetrics
 from qa.api_middleware import (
@@ -49,13 +49,6 @@ PUBLIC_PREFIXES = ("/static/",)
 MULTIPART_OVERHEAD_BYTES = 64 * 1024
 
 Lifespan = Callable[[], AbstractAsyncContextManager[None]]
-
-
-def _qa_version() -> str:
-    try:
-        return version("qa")
-    except PackageNotFoundError:
-        return "0.0.0"
 
 
 def create_app(settings: Settings, *, service: QAService | None = None) -> FastAPI:
@@ -87,7 +80,7 @@ def create_app(settings: Settings, *, service: QAService | None = None) -> FastA
 
     app = FastAPI(
         title="qa",
-        version=_qa_version(),
+        version=qa_version(),
         summary="Ask questions about a folder of documents; answers cite their sources.",
         lifespan=lifespan,
     )

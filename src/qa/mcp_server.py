@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import importlib.metadata
 import inspect
 import logging
 import sys
@@ -22,6 +21,7 @@ from mcp.types import CallToolResult, Resource, TextContent, ToolAnnotations
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.types import ASGIApp
 
+from qa import version as qa_version
 from qa.errors import NotFoundError, QAError
 from qa.models import Answer, DocumentDetail, DocumentInfo, PassageDetail, SearchResult
 from qa.tools import render_answer, render_documents, render_passage, render_search
@@ -115,13 +115,6 @@ _SDK_LEVELS: dict[str, Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]]
 }
 
 
-def _qa_version() -> str:
-    try:
-        return importlib.metadata.version("qa")
-    except importlib.metadata.PackageNotFoundError:
-        return "0"
-
-
 def create_mcp_server(
     service: QAService | Callable[[], QAService],
     *,
@@ -147,7 +140,7 @@ def create_mcp_server(
         name="qa",
         title="qa: cited answers from your documents",
         instructions=INSTRUCTIONS,
-        version=_qa_version(),
+        version=qa_version(),
         lifespan=lifespan,
         log_level=_SDK_LEVELS.get(log_level.upper(), "WARNING"),
     )

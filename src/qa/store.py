@@ -20,12 +20,12 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import numpy as np
 from numpy.lib.format import open_memmap
 
+from qa import version as qa_version
 from qa.builder import (
     SENTENCE_DTYPE,
     EmbeddingCache,
@@ -47,13 +47,6 @@ from qa.snapshot import SCHEMA_VERSION, DocumentEntry, IndexSnapshot, Manifest
 logger = logging.getLogger(__name__)
 
 EmbedderFactory = Callable[[], Embedder]
-
-
-def qa_version() -> str:
-    try:
-        return version("qa")
-    except PackageNotFoundError:
-        return "0+unknown"
 
 
 class IndexStore:
@@ -214,7 +207,9 @@ class IndexStore:
             passages = [
                 p
                 for d in documents
-                for p in (new_passages.get(d.id) or _kept_passages(previous, d.id))
+                for p in (
+                    new_passages[d.id] if d.id in new_passages else _kept_passages(previous, d.id)
+                )
             ]
             staging = self._staging()
             encoder: QueryEncoder = embedder
