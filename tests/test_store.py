@@ -323,3 +323,21 @@ def test_store_ingest_vectors_match_sentence_transformers(
             0
         ]
         assert float(np.asarray(snapshot.vectors[row]) @ expected) >= 0.9999
+
+
+def test_store_server_snapshot_survives_pruning_of_its_build(make_corpus) -> None:
+    """A request still holding an old snapshot finishes even after two newer builds."""
+    settings, corpus = make_corpus(DOCS, embedding_model=FAKE)
+    _service(settings, FakeEmbedder()).ingest()
+    server = _service(settings, FakeEmbedder())
+    server.load()  # what `qa serve` does at startup
+    in_flight, retriever = server._current()
+    writer = _service(settings, FakeEmbedder())
+    for version in range(2):
+        (corpus / "news.txt").write_text(f"News\n\nVersion {version} of the hydrogen news.")
+        writer.ingest()
+    assert not in_flight.path.exists()  # pruned from disk
+    hits = retriever.search("hydrogen forum", k=3)
+    assert hits and "forum" in hits[0].text
+    assert in_flight.passage_detail(hits[0].passage_id).passage.text == hits[0].text
+    assert "Version 1" in server.search("hydrogen news", k=1).hits[0].text  # and it reloads

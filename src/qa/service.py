@@ -53,6 +53,7 @@ class QAService:
         self._retriever: HybridRetriever | None = None
         self._write_lock = threading.Lock()
         self._read_lock = threading.Lock()
+        self._warm = False  # set by load(): servers keep whole builds in hand
 
     # -- collaborators, built lazily so `qa status` never loads a model ----------------
 
@@ -76,14 +77,19 @@ class QAService:
         with self._read_lock:
             snapshot, retriever = self._snapshot, self._retriever
             if snapshot is None or retriever is None or self.store.has_newer_than(snapshot):
+                replacing = snapshot is not None
                 snapshot = self.store.load()
+                if replacing or self._warm:
+                    snapshot.warm()  # a long-running process: read it all while it exists
                 retriever = HybridRetriever(snapshot, self._encoder_for(snapshot), self.settings)
                 self._snapshot, self._retriever = snapshot, retriever
             return snapshot, retriever
 
     def load(self) -> IndexInfo:
         """Load the index (or a newer build) now and describe it; servers call this at startup."""
+        self._warm = True
         snapshot, _ = self._current()
+        snapshot.warm()
         manifest = snapshot.manifest
         return IndexInfo(
             build_id=manifest.build_id,

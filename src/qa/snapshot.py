@@ -8,6 +8,7 @@ a one-shot question costs little.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Sequence
 from datetime import datetime
 from functools import cached_property
@@ -68,7 +69,8 @@ class IndexSnapshot:
         self._offsets: NDArray[np.int64] = np.load(path / "passage_offsets.npy")
         self.passage_documents: NDArray[np.int32] = np.load(path / "passage_documents.npy")
         self.sentence_starts: NDArray[np.int64] = np.load(path / "sentence_starts.npy")
-        self._passages_file = path / "passages.jsonl"
+        # Held open: a build pruned while this snapshot still serves stays readable.
+        self._passages = (path / "passages.jsonl").open("rb")
         self._cache: dict[int, Passage] = {}
 
     @classmethod
@@ -81,6 +83,13 @@ class IndexSnapshot:
             raise IndexStoreError(
                 f"The index at {path} is damaged ({exc}).", remedy="Run `qa ingest --rebuild`."
             ) from exc
+
+    def warm(self) -> None:
+        """Load every lazily opened part now, so a long-running server never reads a
+        build folder after a later ingest has pruned it."""
+        for part in ("vectors", "sentence_vectors", "dense", "lexical", "_documents",
+                     "_rows_by_id"):  # fmt: skip
+            getattr(self, part)
 
     # -- engines, loaded on first use -------------------------------------------------
 
@@ -162,9 +171,8 @@ class IndexSnapshot:
         cached = self._cache.get(row)
         if cached is None:
             start, end = int(self._offsets[row]), int(self._offsets[row + 1])
-            with self._passages_file.open("rb") as handle:
-                handle.seek(start)
-                cached = Passage.model_validate_json(handle.read(end - start))
+            raw = os.pread(self._passages.fileno(), end - start, start)  # thread-safe read
+            cached = Passage.model_validate_json(raw)
             if len(self._cache) < 100_000:
                 self._cache[row] = cached
         return cached
