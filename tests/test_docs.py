@@ -34,7 +34,7 @@ def test_readme_documents_every_setting() -> None:
 def test_readme_shows_current_help() -> None:
     block = README.split("<!-- help:start -->", 1)[1].split("<!-- help:end -->", 1)[0]
     shown = block.strip().removeprefix("```text").removesuffix("```").strip()
-    live = CliRunner().invoke(main, ["--help"], terminal_width=100).output.strip()
+    live = CliRunner().invoke(main, ["--help"], prog_name="qa", terminal_width=100).output.strip()
     assert shown == live, "README --help is stale: run `python scripts/update_readme.py`"
 
 

@@ -172,13 +172,15 @@ def compose_answer(
             suggestions=suggestions,
             confidence=round(probability, 4),
         )
-    # Readable order: passages by their best sentence, sentences in document order.
+    # Passages in the order of their best sentence.
     passage_order = list(dict.fromkeys(s.candidate for s in chosen))
     numbers = {c: n for n, c in enumerate(passage_order, start=1)}
     parts: list[str] = []
     citations: list[Citation] = []
     for c in passage_order:
-        mine = sorted((s for s in chosen if s.candidate == c), key=lambda s: s.position)
+        # The passage's best sentence leads; the others follow in document order.
+        mine = [s for s in chosen if s.candidate == c]
+        mine = mine[:1] + sorted(mine[1:], key=lambda s: s.position)
         parts += [f"{s.text} [{numbers[c]}]" for s in mine]
         passage = candidates[c].passage
         citations.append(

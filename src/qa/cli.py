@@ -88,7 +88,7 @@ def main(
 
     \b
     Start with:   qa ingest            (index ./corpus)
-    Then:         qa ask "What does the EU fund?"
+    Then:         qa ask "Who wrote this?"
     Or simply:    qa                   (interactive prompt)
     """
     _quiet_libraries()
