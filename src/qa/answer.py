@@ -150,6 +150,10 @@ def _select(
     return chosen
 
 
+def _at(sentence: ScoredSentence) -> int:
+    return sentence.position
+
+
 def compose_answer(
     question: str,
     candidates: Sequence[Candidate],
@@ -178,10 +182,11 @@ def compose_answer(
     parts: list[str] = []
     citations: list[Citation] = []
     for c in passage_order:
-        # The passage's best sentence leads; the others follow in document order.
+        # In the answer the passage's best sentence leads and the rest follow in document
+        # order; the quote keeps document order, so it reads as a span of the passage.
         mine = [s for s in chosen if s.candidate == c]
-        mine = mine[:1] + sorted(mine[1:], key=lambda s: s.position)
-        parts += [f"{s.text} [{numbers[c]}]" for s in mine]
+        parts += [f"{s.text} [{numbers[c]}]" for s in mine[:1] + sorted(mine[1:], key=_at)]
+        mine.sort(key=_at)
         passage = candidates[c].passage
         citations.append(
             Citation(
