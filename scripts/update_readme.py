@@ -27,7 +27,9 @@ def replace(text: str, marker: str, body: str) -> str:
 
 
 def main_() -> None:
-    help_text = CliRunner().invoke(main, ["--help"], prog_name="qa", terminal_width=100).output.strip()
+    help_text = (
+        CliRunner().invoke(main, ["--help"], prog_name="qa", terminal_width=100).output.strip()
+    )
     text = README.read_text(encoding="utf-8")
     text = replace(text, "help", f"```text\n{help_text}\n```")
     text = replace(text, "settings", settings_table())
