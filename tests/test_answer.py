@@ -26,6 +26,9 @@ from qa.service import QAService
         ("When will Taiwan ban petrol cars?", ["Taiwan raised fuel standards."], True),
         ("When will Taiwan ban petrol cars?", ["Taiwan bans them from 2040."], False),
         ("When does the site collect data?", ["Data is collected when you register."], False),
+        ("What is Germany's EV subsidy?", ["The EU funds EV chargers."], True),
+        ("How does the Japanese government help firms?", ["Japan assists companies."], False),
+        ("What do the EU and the US agree?", ["The EU and the US agree on rules."], False),
         ("How does Japan help its companies abroad?", ["Japan assists companies overseas."], False),
     ],
 )
@@ -33,6 +36,13 @@ def test_intents_unsupported_answer_types(
     question: str, evidence: list[str], expected: bool
 ) -> None:
     assert unsupported(question, evidence) is expected
+
+
+def test_intents_names_are_checked_against_passages_not_sentences() -> None:
+    question = "What forum did Korea set up?"
+    sentence = ["It established a hydrogen economy standards forum."]
+    assert not unsupported(question, sentence, ["The Korean government ... " + sentence[0]])
+    assert unsupported(question, sentence, ["China established a forum. " + sentence[0]])
 
 
 @pytest.mark.parametrize(

@@ -121,7 +121,9 @@ def confidence(
     probability = 1.0 / (1.0 + math.exp(-z))
     # Evidence without the figure, year or ranking the question asks for cannot answer it,
     # however similar it reads.
-    if unsupported(question, [s.text for s in chosen]):
+    cited = {s.candidate for s in chosen}
+    context = [candidates[c].passage.text for c in sorted(cited)]
+    if unsupported(question, [s.text for s in chosen], context):
         return probability * UNSUPPORTED_FACTOR
     return probability
 

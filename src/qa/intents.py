@@ -86,9 +86,42 @@ def overview_boost(question: str, sentence: str) -> float:
     return 0.0
 
 
-def unsupported(question: str, evidence: Sequence[str]) -> bool:
-    """True when the question asks for a figure, year or ranking that the evidence lacks."""
+_NAME = re.compile(r"\b(?:[A-Z][a-z]+(?:-[A-Z][a-z]+)*|[A-Z]{2,})\b")
+_NOT_NAMES = frozenset(
+    "what which who whom whose when where why how does do did is are was were can could "
+    "should would will may might has have had the a an in on of for to and or if".split()
+)
+
+
+def names_in(question: str) -> list[str]:
+    """Proper names and acronyms of the question (not its first word), lower-cased."""
+    found = []
+    for match in _NAME.finditer(question):
+        word = match.group(0)
+        if match.start() == 0 or word.lower() in _NOT_NAMES or word == "I":
+            continue
+        found.append(word.lower())
+    return found
+
+
+def _mentions(text: str, name: str) -> bool:
+    # "Japan" matches "Japanese", "Korean" matches "Korea": a shared stem of 4+ letters.
+    if len(name) <= 3:
+        return re.search(rf"\b{re.escape(name)}\b", text) is not None
+    stem = name[: max(4, len(name) - 3)]
+    return any(
+        w.startswith(stem) or name.startswith(w)
+        for w in re.findall(rf"\b{re.escape(stem[:4])}\w*", text)
+    )
+
+
+def unsupported(question: str, evidence: Sequence[str], context: Sequence[str] = ()) -> bool:
+    """True when the question asks for a figure, year or ranking that the evidence lacks,
+    or names something (a country, an organisation) that its passages never mention."""
     text = " ".join(evidence)
+    passages = " ".join(context).lower() or text.lower()
+    if any(not _mentions(passages, name) for name in names_in(question)):
+        return True
     numbers = set(_YEAR_OR_NUMBER.findall(question))
     if numbers and not any(n in text for n in numbers):
         return True
