@@ -88,8 +88,45 @@ def overview_boost(question: str, sentence: str) -> float:
 
 _NAME = re.compile(r"\b(?:[A-Z][a-z]+(?:-[A-Z][a-z]+)*|[A-Z]{2,})\b")
 _NOT_NAMES = frozenset(
-    "what which who whom whose when where why how does do did is are was were can could "
-    "should would will may might has have had the a an in on of for to and or if".split()
+    [
+        "what",
+        "which",
+        "who",
+        "whom",
+        "whose",
+        "when",
+        "where",
+        "why",
+        "how",
+        "does",
+        "do",
+        "did",
+        "is",
+        "are",
+        "was",
+        "were",
+        "can",
+        "could",
+        "should",
+        "would",
+        "will",
+        "may",
+        "might",
+        "has",
+        "have",
+        "had",
+        "the",
+        "a",
+        "an",
+        "in",
+        "on",
+        "of",
+        "for",
+        "to",
+        "and",
+        "or",
+        "if",
+    ]
 )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
@@ -65,7 +66,8 @@ def render_status(status: IndexStatus, out: Console | None = None) -> None:
         return
     out.print(f"Index   {status.index_dir} (build {status.version})")
     out.print(f"Model   {status.model} ({status.dimension} dimensions)")
-    out.print(f"Built   {status.built_at:%Y-%m-%d %H:%M:%S %Z}" if status.built_at else "Built   ?")
+    if status.built_at is not None:
+        out.print(f"Built   {status.built_at:%Y-%m-%d %H:%M:%S %Z} ({_age(status.built_at)} ago)")
     out.print(f"Size    {len(status.documents)} documents, {status.passage_count} passages")
     if status.is_stale:
         out.print("[yellow]Stale[/]   " + "; ".join(status.stale_reasons) + " — run `qa ingest`")
@@ -115,6 +117,15 @@ def render_eval(reports: Sequence[EvalReport], out: Console | None = None) -> No
     for report in reports:
         for failure in report.failures[:10]:
             out.print(f"[yellow]{report.mode}[/] {escape(failure)}")
+
+
+def _age(moment: datetime) -> str:
+    seconds = max(0, int((datetime.now(UTC) - moment).total_seconds()))
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size:
+            count = seconds // size
+            return f"{count} {unit}{'s' if count > 1 else ''}"
+    return f"{seconds} seconds"
 
 
 def _pct(value: Any) -> str:
