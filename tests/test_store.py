@@ -341,3 +341,16 @@ def test_store_server_snapshot_survives_pruning_of_its_build(make_corpus) -> Non
     assert hits and "forum" in hits[0].text
     assert in_flight.passage_detail(hits[0].passage_id).passage.text == hits[0].text
     assert "Version 1" in server.search("hydrogen news", k=1).hits[0].text  # and it reloads
+
+
+def test_store_empty_corpus_gives_an_empty_working_index(make_corpus) -> None:
+    settings, corpus = make_corpus({"broken.pdf": b"not a pdf"}, embedding_model=FAKE)
+    service = _service(settings, FakeEmbedder())
+    report = service.ingest()
+    assert report.documents == 0 and [s.source for s in report.skipped] == ["broken.pdf"]
+    assert service.search("anything", k=3).hits == []
+    answer = service.ask("Anything at all?")
+    assert not answer.answered and answer.suggestions == []
+    (corpus / "later.txt").write_text("Later\n\nA document added later about tidal power.")
+    assert service.ingest().added == ["later.txt"]
+    assert "tidal" in service.search("tidal power", k=1).hits[0].text

@@ -36,8 +36,8 @@ def tokenize(texts: Sequence[str]) -> list[list[str]]:
 class LexicalIndex:
     """BM25 over the passages' search texts, and document frequencies for IDF."""
 
-    def __init__(self, bm25: Any, idf: dict[str, float]) -> None:
-        self._bm25 = bm25
+    def __init__(self, bm25: Any | None, idf: dict[str, float]) -> None:
+        self._bm25 = bm25  # None for an empty corpus: bm25s cannot index nothing
         self.idf = idf
 
     @classmethod
@@ -45,8 +45,9 @@ class LexicalIndex:
         import bm25s
 
         corpus_tokens = tokenize(texts)
-        bm25 = bm25s.BM25()
+        bm25 = None
         if texts:
+            bm25 = bm25s.BM25()
             bm25.index(corpus_tokens, show_progress=False)
         df = Counter(token for tokens in corpus_tokens for token in set(tokens))
         n = max(len(texts), 1)
@@ -55,19 +56,26 @@ class LexicalIndex:
 
     def save(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
-        self._bm25.save(str(folder))
+        if self._bm25 is not None:
+            self._bm25.save(str(folder))
         (folder / "idf.json").write_text(json.dumps(self.idf), encoding="utf-8")
 
     @classmethod
     def load(cls, folder: Path, *, mmap: bool = True) -> LexicalIndex:
         import bm25s
 
-        bm25 = bm25s.BM25.load(str(folder), mmap=mmap)
+        bm25 = (
+            bm25s.BM25.load(str(folder), mmap=mmap)
+            if (folder / "params.index.json").exists()
+            else None
+        )
         idf = json.loads((folder / "idf.json").read_text(encoding="utf-8"))
         return cls(bm25, idf)
 
     def scores(self, query: str) -> NDArray[np.float32]:
         """BM25 score of every passage row for `query` (zeros when no term matches)."""
+        if self._bm25 is None:
+            return np.zeros(0, dtype=np.float32)
         tokens = [t for t in tokenize([query])[0] if t in self._bm25.vocab_dict]
         size = int(self._bm25.scores.get("num_docs", 0)) if self._bm25.scores else 0
         if not tokens or size == 0:

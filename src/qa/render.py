@@ -92,6 +92,10 @@ def render_ingest(report: IngestReport, out: Console | None = None) -> None:
     )
     for skipped in report.skipped:
         out.print(f"[yellow]Skipped[/] {escape(skipped.source)}: {escape(skipped.reason)}")
+    if report.documents == 0:
+        out.print(
+            "[yellow]The index is empty:[/] add .txt, .md, .html or .pdf files to the corpus."
+        )
 
 
 def render_eval(reports: Sequence[EvalReport], out: Console | None = None) -> None:
@@ -125,7 +129,7 @@ def _age(moment: datetime) -> str:
         if seconds >= size:
             count = seconds // size
             return f"{count} {unit}{'s' if count > 1 else ''}"
-    return f"{seconds} seconds"
+    return f"{seconds} second{'s' if seconds != 1 else ''}"
 
 
 def _pct(value: Any) -> str:
