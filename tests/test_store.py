@@ -354,3 +354,16 @@ def test_store_empty_corpus_gives_an_empty_working_index(make_corpus) -> None:
     (corpus / "later.txt").write_text("Later\n\nA document added later about tidal power.")
     assert service.ingest().added == ["later.txt"]
     assert "tidal" in service.search("tidal power", k=1).hits[0].text
+
+
+def test_search_text_leads_with_the_passage(make_corpus) -> None:
+    """Headings and metadata labels follow the text, so a window cut never loses the passage."""
+    from qa.builder import search_text
+    from qa.chunking import chunk_document
+    from qa.ingest import read_document
+
+    _, corpus = make_corpus({"g.md": "# Guide\n\nBy Ann Lee\n\n## Part\n\nBody text here."})
+    document = read_document(corpus / "g.md", corpus)
+    for passage in chunk_document(document, FakeEmbedder(), size=200):
+        text = search_text(passage, document)
+        assert text.startswith(passage.text) and len(text) > len(passage.text)

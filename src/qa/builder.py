@@ -29,20 +29,23 @@ Advance = Callable[[int], None]
 
 
 def search_text(passage: Passage, document: Document) -> str:
-    """What the engines index for a passage: its headings, text and metadata labels."""
-    parts = [" > ".join(passage.headings)] if passage.headings else []
-    labels = [
-        kind
+    """What the engines index for a passage: its text, then its headings and metadata labels.
+
+    The text comes first: chunking keeps it within the model's window, and whatever the
+    window cuts from the end is context, never the passage itself.
+    """
+    parts = [passage.text]
+    if passage.headings:
+        parts.append(" > ".join(passage.headings))
+    if any(
+        kind in ("title", "meta") and start < passage.end and end > passage.start
         for start, end, kind, _ in document.blocks
-        if kind in ("title", "meta") and start < passage.end and end > passage.start
-    ]
-    if labels:
+    ):
         # Lets "who wrote this?" find the byline; the passage text itself is untouched.
         parts.append(
             "Document title, author, written by, published by, copyright: "
             + "; ".join(f"{k}: {v}" for k, v in document.metadata.items())
         )
-    parts.append(passage.text)
     return "\n".join(parts)
 
 

@@ -17,7 +17,7 @@ from typing import Protocol
 from qa.models import Document, Passage
 from qa.normalize import metadata_of
 
-CHUNKER_VERSION = 2
+CHUNKER_VERSION = 3  # bump when passages or what is embedded for them change
 
 # A regex splitter, not pysbd/nltk: it is ~100x faster on large corpora, needs no
 # downloaded data, and policy prose has few of the hard cases those libraries solve.
