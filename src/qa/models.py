@@ -6,6 +6,7 @@ models, so a field renamed here is renamed everywhere (and breaks a test).
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from datetime import datetime
 from typing import Any, Literal
 
@@ -38,11 +39,7 @@ class Document(_Frozen):
         """1-based page holding `offset`, or None for documents without pages."""
         if not self.page_starts:
             return None
-        page = 1
-        for i, start in enumerate(self.page_starts):
-            if start <= offset:
-                page = i + 1
-        return page
+        return max(1, bisect_right(self.page_starts, offset))
 
 
 class Passage(_Frozen):

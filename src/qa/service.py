@@ -15,7 +15,7 @@ from pathlib import Path
 from qa.answer import compose_answer
 from qa.config import Settings
 from qa.embedding import Embedder, QueryEncoder, load_embedder, load_query_encoder
-from qa.errors import CorpusError, DocumentParseError, NotFoundError, QueryError
+from qa.errors import CorpusError, DocumentParseError, QueryError
 from qa.ingest import read_document, safe_corpus_path
 from qa.models import (
     Answer,
@@ -100,12 +100,6 @@ class QAService:
             built_at=manifest.built_at,
             dense_index=manifest.dense_kind,
         )
-
-    def reload_if_changed(self) -> bool:
-        """Swap in a newer build made by another process; True when one was loaded."""
-        before = self._snapshot
-        snapshot, _ = self._current()
-        return snapshot is not before
 
     # -- writing ------------------------------------------------------------------------
 
@@ -254,4 +248,4 @@ class QAService:
         return self.store.status()
 
 
-__all__ = ["NotFoundError", "QAService"]
+__all__ = ["QAService"]
