@@ -367,3 +367,16 @@ def test_search_text_leads_with_the_passage(make_corpus) -> None:
     for passage in chunk_document(document, FakeEmbedder(), size=200):
         text = search_text(passage, document)
         assert text.startswith(passage.text) and len(text) > len(passage.text)
+
+
+def test_store_skips_links_that_lead_outside_the_corpus(make_corpus, tmp_path: Path) -> None:
+    settings, corpus = make_corpus(DOCS, embedding_model=FAKE)
+    secret = tmp_path / "secret.txt"
+    secret.write_text("Secret\n\nThe vault code is 1234.")
+    (corpus / "leak.txt").symlink_to(secret)
+    (corpus / "alias.txt").symlink_to(corpus / "japan.txt")  # inside: indexed under its own name
+    report = _service(settings, FakeEmbedder()).ingest()
+    assert "leak.txt" not in report.added and "alias.txt" in report.added
+    service = _service(settings, FakeEmbedder())
+    assert all("vault" not in h.text for h in service.search("vault code", k=10).hits)
+    assert {d.source for d in service.documents()} == {*DOCS, "alias.txt"}

@@ -65,9 +65,7 @@ class ChangePlan:
         root = settings.corpus_dir
         known = previous.manifest.documents if previous else {}
         scanned: set[str] = set()
-        resolved_root = root.resolve()
-        for path in discover(root, paths):
-            source = path.resolve().relative_to(resolved_root).as_posix()
+        for path, source in discover(root, paths):
             scanned.add(source)
             entry = known.get(source)
             try:
@@ -76,7 +74,10 @@ class ChangePlan:
                     plan.kept.append(previous.document(entry.id))
                     plan.unchanged.append(source)
                     continue
-                plan.fresh.append(read_document(path, root, max_bytes=settings.max_file_bytes))
+                document = read_document(
+                    path, root, source=source, max_bytes=settings.max_file_bytes
+                )
+                plan.fresh.append(document)
             except (DocumentParseError, OSError) as exc:
                 reason = exc.message if isinstance(exc, DocumentParseError) else str(exc)
                 logger.warning("skipped %s", reason)

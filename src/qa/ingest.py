@@ -64,8 +64,11 @@ def safe_corpus_path(corpus_dir: Path, name: str) -> Path:
     return target
 
 
-def discover(corpus_dir: Path, paths: Sequence[Path] | None = None) -> Iterator[Path]:
-    """Every non-hidden file under `paths` (default: the corpus), sorted, inside the corpus."""
+def discover(corpus_dir: Path, paths: Sequence[Path] | None = None) -> Iterator[tuple[Path, str]]:
+    """(path, source) of every non-hidden file under `paths` (default: the corpus), sorted.
+
+    `source` is the path relative to the corpus. Links that lead outside it are skipped.
+    """
     root = corpus_dir.resolve()
     if not root.is_dir():
         raise CorpusError(
@@ -84,8 +87,12 @@ def discover(corpus_dir: Path, paths: Sequence[Path] | None = None) -> Iterator[
         candidates = sorted(path.rglob("*")) if path.is_dir() else [path]
         for candidate in candidates:
             relative = candidate.relative_to(root)
-            if candidate.is_file() and not any(p.startswith(".") for p in relative.parts):
-                yield candidate
+            if not candidate.is_file() or any(p.startswith(".") for p in relative.parts):
+                continue
+            if not candidate.resolve().is_relative_to(root):
+                logger.warning("skipped %s: it links outside the corpus", relative.as_posix())
+                continue
+            yield candidate, relative.as_posix()
 
 
 def document_id(source: str) -> str:
@@ -117,9 +124,16 @@ def decode(data: bytes, source: str) -> str:
     return str(best)
 
 
-def read_document(path: Path, corpus_dir: Path, *, max_bytes: int | None = None) -> Document:
-    """Read, normalise and label one file. Raises `DocumentParseError` on any failure."""
-    source = path.resolve().relative_to(corpus_dir.resolve()).as_posix()
+def read_document(
+    path: Path, corpus_dir: Path, *, source: str | None = None, max_bytes: int | None = None
+) -> Document:
+    """Read, normalise and label one file. Raises `DocumentParseError` on any failure.
+
+    `source` (the path relative to the corpus, as `discover` gives it) defaults to
+    `path`'s place in `corpus_dir`.
+    """
+    if source is None:
+        source = path.resolve().relative_to(corpus_dir.resolve()).as_posix()
     fmt = FORMATS.get(path.suffix.lower())
     if fmt is None:
         raise DocumentParseError(f"{source}: unsupported file type {path.suffix or '(none)'!r}.")

@@ -88,7 +88,7 @@ class IndexSnapshot:
         """Load every lazily opened part now, so a long-running server never reads a
         build folder after a later ingest has pruned it."""
         for part in ("vectors", "sentence_vectors", "dense", "lexical", "_documents",
-                     "_rows_by_id"):  # fmt: skip
+                     "_rows_by_id", "_document_index", "_by_source"):  # fmt: skip
             getattr(self, part)
 
     # -- engines, loaded on first use -------------------------------------------------
@@ -127,14 +127,17 @@ class IndexSnapshot:
         return documents
 
     @cached_property
-    def document_order(self) -> list[str]:
-        return list(self._documents)
+    def _document_index(self) -> dict[str, int]:
+        # Position in documents.jsonl, which is the value stored in passage_documents.
+        return {document_id: i for i, document_id in enumerate(self._documents)}
+
+    @cached_property
+    def _by_source(self) -> dict[str, Document]:
+        return {d.source: d for d in self._documents.values()}
 
     def document(self, document_id: str) -> Document:
         """The document with this id (or source path); `NotFoundError` otherwise."""
-        found = self._documents.get(document_id)
-        if found is None:
-            found = next((d for d in self._documents.values() if d.source == document_id), None)
+        found = self._documents.get(document_id) or self._by_source.get(document_id)
         if found is None:
             raise NotFoundError(
                 f"No document {document_id!r}.", remedy="List documents with `qa status`."
@@ -204,8 +207,15 @@ class IndexSnapshot:
         """Rows of the named documents (ids or sources), or None for no filter."""
         if not documents:
             return None
-        wanted = {self.document_order.index(self.document(d).id) for d in documents}
-        return np.flatnonzero(np.isin(self.passage_documents, list(wanted))).astype(np.int64)
+        # A document's passages are one contiguous run of rows, in document order.
+        wanted = sorted({self._document_index[self.document(d).id] for d in documents})
+        order = self.passage_documents
+        return np.concatenate(
+            [
+                np.arange(np.searchsorted(order, i, "left"), np.searchsorted(order, i, "right"))
+                for i in wanted
+            ]
+        ).astype(np.int64)
 
     def sentence_rows(self, row: int) -> range:
         """Rows of `sentence_vectors` holding the sentences of passage `row`."""

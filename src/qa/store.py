@@ -138,9 +138,7 @@ class IndexStore:
         root = self.settings.corpus_dir
         seen: set[str] = set()
         if root.is_dir():
-            resolved_root = root.resolve()
-            for path in discover(root):
-                source = path.resolve().relative_to(resolved_root).as_posix()
+            for path, source in discover(root):
                 seen.add(source)
                 entry = manifest.documents.get(source)
                 if entry is None:
