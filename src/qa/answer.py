@@ -119,8 +119,8 @@ def confidence(
     )
     z = CONFIDENCE_BIAS + sum(w * x for w, x in zip(CONFIDENCE_WEIGHTS, features, strict=True))
     probability = 1.0 / (1.0 + math.exp(-z))
-    # Evidence without the figure, year or ranking the question asks for cannot answer it,
-    # however similar it reads.
+    # Evidence without the figure, year or ranking the question asks for, or passages that
+    # never name what it asks about, cannot answer it, however similar they read.
     cited = {s.candidate for s in chosen}
     context = [candidates[c].passage.text for c in sorted(cited)]
     if unsupported(question, [s.text for s in chosen], context):
