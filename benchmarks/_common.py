@@ -21,7 +21,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "corpus"
-EVAL_DIR = ROOT.parent / "shared" / "eval"
+EVAL_DIR = ROOT / "eval"  # committed copies of seed-dev and PolicyQA dev
+SHARED_EVAL = ROOT.parent / "shared" / "eval"  # SQuAD and FinanceBench: benchmarks skip without it
 SEED_DEV = EVAL_DIR / "seed-dev.jsonl"
 POLICYQA = EVAL_DIR / "policyqa-dev.json"
 BIN = Path(sys.executable).parent

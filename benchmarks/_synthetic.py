@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-POLICYQA = Path(__file__).resolve().parents[2] / "shared" / "eval" / "policyqa-dev.json"
+POLICYQA = Path(__file__).resolve().parents[1] / "eval" / "policyqa-dev.json"
 
 _WORD = re.compile(r"\w+")
 _TOKEN = re.compile(r"\w+|[^\w\s]")

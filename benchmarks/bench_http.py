@@ -134,7 +134,7 @@ def main() -> None:
         from qa.service import QAService
 
         service = QAService(load_settings(index_dir=index, corpus_dir=corpus))
-        service.load()
+        service.warm()
         for question in _distinct(seed, warmup, 0):
             service.ask(question)
         in_process = _time_in_process(service.ask, _distinct(seed, count, 900_000))

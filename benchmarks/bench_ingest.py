@@ -45,7 +45,7 @@ def _fresh_processes(
 
 def _in_process(base: Path, repeat: int) -> tuple[list[float], list[float], float]:
     from qa.config import load_settings
-    from qa.embedding import load_embedder
+    from qa.encoders.sentence_transformer import load_embedder
     from qa.service import QAService
 
     start = time.perf_counter()

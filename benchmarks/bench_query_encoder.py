@@ -40,7 +40,7 @@ QUERIES = [
 ONNX_CHILD = """
 import sys
 from pathlib import Path
-from qa.onnx_encoder import OnnxQueryEncoder
+from qa.encoders.onnx import OnnxQueryEncoder
 encoder = OnnxQueryEncoder(Path(sys.argv[1]), model_id="bench")
 encoder.encode([sys.argv[2]])
 """
@@ -98,7 +98,8 @@ def main() -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from sentence_transformers import SentenceTransformer
 
-    from qa.onnx_encoder import OnnxQueryEncoder, export_query_encoder
+    from qa.encoders.onnx import OnnxQueryEncoder
+    from qa.encoders.onnx_export import export_query_encoder
 
     model_path = _model_path()
     model = SentenceTransformer(model_path, device="cpu")

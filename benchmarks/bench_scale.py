@@ -49,11 +49,11 @@ def _settings(index: Path, corpus: Path, flat_max: int | None = None) -> Any:
 
 def child_embed(args: argparse.Namespace) -> dict[str, Any]:
     """Real MiniLM throughput on a sample of generated passages (and, optionally, ONNX)."""
-    from qa.builder import search_text, sentence_texts
     from qa.chunking import chunk_document
     from qa.config import load_settings
-    from qa.embedding import load_embedder
-    from qa.ingest import read_document
+    from qa.encoders.sentence_transformer import load_embedder
+    from qa.index.writer import search_text
+    from qa.ingest.corpus import read_document
 
     start = time.perf_counter()
     embedder = load_embedder(load_settings())
@@ -67,7 +67,7 @@ def child_embed(args: argparse.Namespace) -> dict[str, Any]:
         if len(texts) >= args.sample:
             break
     texts = texts[: args.sample]
-    sentences = [s for p in passages[: args.sample] for s in sentence_texts(p)]
+    sentences = [s for p in passages[: args.sample] for s in p.sentence_texts()]
     embedder.encode(texts[:8])  # warm-up
     start = time.perf_counter()
     embedder.encode(texts)
@@ -83,7 +83,8 @@ def child_embed(args: argparse.Namespace) -> dict[str, Any]:
         "sentence_seconds": sentence_seconds,
     }
     if args.onnx_out is not None:
-        from qa.onnx_encoder import OnnxQueryEncoder, export_query_encoder
+        from qa.encoders.onnx import OnnxQueryEncoder
+        from qa.encoders.onnx_export import export_query_encoder
 
         export = export_query_encoder(embedder.model, args.onnx_out)
         if export is not None:
@@ -97,9 +98,9 @@ def child_embed(args: argparse.Namespace) -> dict[str, Any]:
 
 def child_build(args: argparse.Namespace) -> dict[str, Any]:
     """`QAService.ingest` of the generated corpus with the stand-in embedder, timed by stage."""
-    import qa.store
-    from qa.dense import DenseIndex
-    from qa.lexical import LexicalIndex
+    import qa.index.builder
+    from qa.retrieval.dense import DenseIndex
+    from qa.retrieval.lexical import LexicalIndex
     from qa.service import QAService
 
     stages = {"chunk": 0.0, "dense_build": 0.0, "lexical_build": 0.0}
@@ -119,7 +120,7 @@ def child_build(args: argparse.Namespace) -> dict[str, Any]:
         return wrapper
 
     # Measurement only: the same functions run, with a stopwatch around them.
-    qa.store.chunk_document = timed("chunk", qa.store.chunk_document)  # type: ignore[attr-defined]
+    qa.index.builder.chunk_document = timed("chunk", qa.index.builder.chunk_document)
     DenseIndex.build = timed("dense_build", DenseIndex.build)  # type: ignore[method-assign]
     LexicalIndex.build = timed("lexical_build", LexicalIndex.build)  # type: ignore[method-assign]
     embedder = syn.HashingEmbedder()
@@ -164,11 +165,12 @@ def child_search(args: argparse.Namespace) -> dict[str, Any]:
     service.search(queries[0])
     load = time.perf_counter() - start
     status = []
-    for _ in range(3):  # what `qa serve` runs at start-up and on every /readyz
+    service.warm()  # what `qa serve` runs at start-up
+    for _ in range(3):  # what every /readyz and metrics scrape runs
         start = time.perf_counter()
-        service.load()
+        service.info()
         status.append(time.perf_counter() - start)
-    snapshot, retriever = service._current()
+    snapshot, retriever = service.current()
 
     def lap(func: Any) -> list[float]:
         out = []
@@ -181,7 +183,7 @@ def child_search(args: argparse.Namespace) -> dict[str, Any]:
     encoder = retriever.encoder
     onnx: list[float] = []
     if args.onnx_out is not None and (args.onnx_out / "encoder.json").is_file():
-        from qa.onnx_encoder import OnnxQueryEncoder
+        from qa.encoders.onnx import OnnxQueryEncoder
 
         real = OnnxQueryEncoder(args.onnx_out, model_id="bench")
         real.encode(queries[:1])
@@ -223,7 +225,7 @@ def child_recall(args: argparse.Namespace) -> dict[str, Any]:
     import faiss
     import numpy as np
 
-    from qa.dense import DenseIndex
+    from qa.retrieval.dense import DenseIndex
 
     build = (args.index / "current").resolve()
     manifest = json.loads((build / "manifest.json").read_text())
@@ -269,7 +271,7 @@ def run_child(name: str, **options: Any) -> tuple[dict[str, Any], float]:
 
 def passages_per_document(folder: Path) -> float:
     from qa.chunking import chunk_document
-    from qa.ingest import read_document
+    from qa.ingest.corpus import read_document
 
     embedder = syn.HashingEmbedder()
     syn.write_corpus(folder, 40, seed=1)
@@ -368,7 +370,7 @@ def one_size(
         )
     print(f"  peak RSS of the searching process {s['peak_rss_mb']:6.0f} MB")
     print(
-        f"  QAService.load() on a loaded service (server start-up, every /readyz): "
+        f"  QAService.info() on a loaded service (server start-up, every /readyz): "
         f"{c.secs(c.median(s['status']))}"
     )
 

@@ -113,14 +113,14 @@ def main() -> None:
         settings = load_settings(index_dir=index, corpus_dir=corpus)
         service = QAService(settings)
         start = time.perf_counter()
-        service.load()
+        service.warm()
         load_seconds = time.perf_counter() - start
         forget = lambda: _forget_query_vectors(service)  # noqa: E731
         ask = _time_calls(lambda q: service.ask(q), qs, rounds, forget)
         search = _time_calls(lambda q: service.search(q), qs, rounds, forget)
         # Each question asked twice in a row, the second timed (its vector is cached).
         ask_cached = [t for q in qs * rounds for t in _time_calls(service.ask, [q], 1)]
-        _, retriever = service._current()
+        _, retriever = service.current()
         encode = _time_calls(lambda q: retriever.encoder.encode([q]), qs, rounds)
         answered = sum(service.ask(q).answered for q in qs)
 
@@ -132,7 +132,7 @@ def main() -> None:
         peer = json.loads(out.strip().splitlines()[-1])
         peer_load, peer_runs = peer["load"], peer["latencies"]
 
-    print(f"service.load() (index + ONNX encoder)   {c.ms(load_seconds)}")
+    print(f"service.warm() (index + ONNX encoder)   {c.ms(load_seconds)}")
     print(f"peer load (imports, model, FAISS)        {c.ms(peer_load)}")
     _row("QAService.ask", ask, TARGET_P50, TARGET_P95)
     _row("QAService.search", search)

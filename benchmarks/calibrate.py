@@ -5,7 +5,7 @@
 Answerable questions: seed-dev and a sample of PolicyQA dev per policy. Unanswerable
 ones: each corpus is also asked questions from the other corpora (seed questions of a
 privacy policy, privacy questions of the seed) plus off-topic questions. Prints the
-retrieval grid, then the logistic-regression weights that `qa.answer` hard-codes.
+retrieval grid, then the logistic-regression weights that `qa.answer.compose` hard-codes.
 """
 
 from __future__ import annotations
@@ -16,26 +16,50 @@ import random
 import shutil
 import sys
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
-from qa.answer import COVERAGE_WEIGHT, PASSAGE_WEIGHT, RANK_PENALTY, _coverage
+from qa.answer.compose import COVERAGE_WEIGHT, PASSAGE_WEIGHT, RANK_PENALTY, _coverage
 from qa.config import load_settings
-from qa.embedding import SentenceTransformerEmbedder
+from qa.encoders.sentence_transformer import SentenceTransformerEmbedder
 from qa.evaluation import Case, _contains, read_seed_jsonl, read_squad
-from qa.fusion import convex_fusion, reciprocal_rank_fusion, zscore_fusion
-from qa.lexical import tokenize
+from qa.retrieval.fusion import Ranking, convex_fusion, reciprocal_rank_fusion
+from qa.retrieval.lexical import tokenize
 from qa.service import QAService
 
 ROOT = Path(__file__).resolve().parents[1]
-EVAL = ROOT.parent / "shared" / "eval"
+EVAL = ROOT / "eval"
 OFF_TOPIC = [
     "What is the capital of France?",
     "How do I bake a chocolate cake?",
     "Who won the 2018 World Cup?",
     "How many moons does Jupiter have?",
 ]
+
+
+# A fusion candidate the grid compares; the product does not use it.
+def zscore_fusion(rankings: Sequence[Ranking], weights: Sequence[float]) -> list[tuple[int, float]]:
+    """Σ weight × z-score of the row's score within each ranking (missing rows: the minimum)."""
+    fused: dict[int, float] = {}
+    standardised: list[tuple[dict[int, float], float, float]] = []
+    for ranking in rankings:
+        scores = [score for _, score in ranking]
+        if len(scores) < 2:
+            standardised.append(({row: 0.0 for row, _ in ranking}, 0.0, 0.0))
+            continue
+        mean = sum(scores) / len(scores)
+        std = (sum((s - mean) ** 2 for s in scores) / len(scores)) ** 0.5 or 1.0
+        z = {row: (score - mean) / std for row, score in ranking}
+        standardised.append((z, min(z.values()), std))
+    rows = {row for ranking in rankings for row, _ in ranking}
+    for row in rows:
+        fused[row] = sum(
+            weight * z.get(row, floor)
+            for (z, floor, _), weight in zip(standardised, weights, strict=True)
+        )
+    return sorted(fused.items(), key=lambda item: (-item[1], item[0]))
 
 
 def collect(per_corpus: int, articles_limit: int | None) -> list[dict]:
@@ -63,7 +87,7 @@ def collect(per_corpus: int, articles_limit: int | None) -> list[dict]:
     for number, (folder, cases) in enumerate(corpora):
         settings = load_settings(corpus_dir=folder, index_dir=scratch / f"index{number}")
         QAService(settings, embedder=embedder).ingest()
-        snapshot, retriever = QAService(settings, embedder=embedder)._current()
+        snapshot, retriever = QAService(settings, embedder=embedder).current()
         for case in cases:
             rows.append(_features(case, snapshot, retriever, folder.name))
         print(f"collected {folder.name}: {len(rows)} questions", file=sys.stderr)
@@ -81,7 +105,7 @@ def _features(case: Case, snapshot, retriever, corpus: str) -> dict:  # type: ig
         passage = snapshot.passage(row)
         span = snapshot.sentence_rows(row)
         cosines = np.asarray(snapshot.sentence_vectors[span.start : span.stop]) @ vector
-        texts = [passage.text[a:b] for a, b in passage.sentences]
+        texts = passage.sentence_texts()
         sentences = [
             (float(c), _coverage(terms, set(t), snapshot.lexical.idf), text)
             for c, t, text in zip(cosines, tokenize(texts), texts, strict=True)
@@ -179,7 +203,7 @@ def abstention_model(rows: list[dict]) -> None:
     x, y = np.array(features), np.array(labels)
     weights = np.where(y == 1, 1.0, (y == 1).sum() / max((y == 0).sum(), 1))
     model = LogisticRegression(C=1.0).fit(x, y, sample_weight=weights)
-    print("\nabstention model (paste into qa.answer):")
+    print("\nabstention model (paste into qa.answer.compose):")
     print(f"CONFIDENCE_WEIGHTS = {tuple(round(float(w), 3) for w in model.coef_[0])}")
     print(f"CONFIDENCE_BIAS = {round(float(model.intercept_[0]), 3)}")
     probability = model.predict_proba(x)[:, 1]

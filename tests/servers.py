@@ -42,7 +42,7 @@ def running_server(
     server shuts down gracefully (requests in flight finish).
     """
     if isinstance(target, Settings):
-        from qa.api import create_app
+        from qa.api.app import create_app
 
         app: ASGIApp = create_app(target, service=service)
     else:

@@ -8,7 +8,7 @@ import pytest
 from conftest import SEED
 
 from qa.chunking import chunk_document, split_sentences
-from qa.ingest import read_document
+from qa.ingest.corpus import read_document
 
 
 def _doc(tmp_path: Path, name: str, text: str):

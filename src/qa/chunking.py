@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from qa.ingest.normalize import metadata_of
 from qa.models import Document, Passage
-from qa.normalize import metadata_of
 
 CHUNKER_VERSION = 3  # bump when passages or what is embedded for them change
 

@@ -4,7 +4,7 @@
     ├── ConfigError                 bad settings (a remedy names the variable)
     ├── CorpusError                 a corpus path is missing or unsafe
     │   ├── DocumentParseError      one file could not be read (ingest skips it)
-    │   └── UnsupportedFormatError  not a txt, md, html or pdf file
+    │   └── UnsupportedFormatError  not one of `qa.formats.FORMATS`
     ├── IndexStoreError             the index folder cannot be used
     │   ├── IndexNotFoundError      nothing built yet: run `qa ingest`
     │   └── IndexMismatchError      built with other settings: run `qa ingest --rebuild`

@@ -21,7 +21,8 @@ from typing import Literal
 from pydantic import BaseModel
 
 from qa.config import Settings
-from qa.embedding import Embedder, load_embedder
+from qa.encoders.base import Embedder
+from qa.encoders.sentence_transformer import load_embedder
 from qa.errors import ConfigError
 from qa.service import QAService
 

@@ -10,7 +10,7 @@ from bisect import bisect_right
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, computed_field
 
 
 class _Frozen(BaseModel):
@@ -62,12 +62,18 @@ class Passage(_Frozen):
         description="Per sentence: '' or a front-matter label such as 'title' or 'author'.",
     )
 
+    def sentence_texts(self) -> list[str]:
+        """The text of each sentence, in order."""
+        return [self.text[a:b] for a, b in self.sentences]
+
 
 class _PassageRef(_Frozen):
     """Where a passage sits: shared by search hits and citations."""
 
     passage_id: str
-    document: str = Field(description="Document id.")
+    document_id: str = Field(
+        description="Document id.", validation_alias=AliasChoices("document_id", "document")
+    )
     title: str
     source: str
     page: int | None
@@ -80,7 +86,7 @@ class _PassageRef(_Frozen):
         """The reference fields of `passage`, to build a `Hit` or `Citation` from."""
         return {
             "passage_id": passage.id,
-            "document": passage.document_id,
+            "document_id": passage.document_id,
             "title": passage.title,
             "source": passage.source,
             "page": passage.page,
@@ -88,6 +94,10 @@ class _PassageRef(_Frozen):
             "end": passage.end,
             "text": passage.text,
         }
+
+    @computed_field(description="Deprecated alias of `document_id`.")
+    def document(self) -> str:
+        return self.document_id
 
 
 class Hit(_PassageRef):
@@ -165,7 +175,6 @@ class IngestReport(_Frozen):
 class IndexInfo(_Frozen):
     """The loaded build, cheaply: what `/readyz` and metrics report."""
 
-    built: bool = True
     build_id: str
     model: str
     dimension: int
@@ -173,6 +182,10 @@ class IndexInfo(_Frozen):
     passage_count: int
     built_at: datetime
     dense_index: Literal["flat", "hnsw"]
+
+    @computed_field(description="Deprecated: always true (no index is a 503, not this model).")
+    def built(self) -> bool:
+        return True
 
 
 class IndexStatus(_Frozen):
@@ -186,6 +199,10 @@ class IndexStatus(_Frozen):
     documents: list[DocumentInfo] = Field(default_factory=list)
     passage_count: int = 0
     built_at: datetime | None = None
-    version: str | None = None
+    build_id: str | None = None
     is_stale: bool = False
     stale_reasons: list[str] = Field(default_factory=list)
+
+    @computed_field(description="Deprecated alias of `build_id`.")
+    def version(self) -> str | None:
+        return self.build_id

@@ -11,12 +11,19 @@ import logging
 import threading
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NamedTuple
 
-from qa.answer import compose_answer
+from qa.answer.compose import compose_answer
 from qa.config import Settings
-from qa.embedding import Embedder, QueryEncoder, load_embedder, load_query_encoder
+from qa.encoders.base import Embedder, QueryEncoder
+from qa.encoders.sentence_transformer import load_embedder, load_query_encoder
 from qa.errors import CorpusError, DocumentParseError, QueryError
-from qa.ingest import read_document, safe_corpus_path
+from qa.formats import describe_formats
+from qa.index import layout
+from qa.index.builder import IndexBuilder, Progress
+from qa.index.snapshot import IndexSnapshot
+from qa.index.store import IndexStore
+from qa.ingest.corpus import read_document, safe_corpus_path
 from qa.models import (
     Answer,
     DocumentDetail,
@@ -27,11 +34,16 @@ from qa.models import (
     PassageDetail,
     SearchResult,
 )
-from qa.retriever import HybridRetriever
-from qa.snapshot import IndexSnapshot
-from qa.store import IndexStore
+from qa.retrieval.retriever import HybridRetriever
 
 logger = logging.getLogger(__name__)
+
+
+class Loaded(NamedTuple):
+    """The index build a request reads, and the retriever over it."""
+
+    snapshot: IndexSnapshot
+    retriever: HybridRetriever
 
 
 class QAService:
@@ -47,13 +59,14 @@ class QAService:
     ) -> None:
         self.settings = settings
         self.store = store or IndexStore(settings)
+        self.builder = IndexBuilder(self.store)
         self._embedder = embedder
         self._query_encoder = query_encoder
         self._snapshot: IndexSnapshot | None = None
         self._retriever: HybridRetriever | None = None
         self._write_lock = threading.Lock()
         self._read_lock = threading.Lock()
-        self._warm = False  # set by load(): servers keep whole builds in hand
+        self._warm = False  # set by warm(): servers keep whole builds in hand
 
     # -- collaborators, built lazily so `qa status` never loads a model ----------------
 
@@ -69,11 +82,15 @@ class QAService:
             if self._embedder is not None:
                 self._query_encoder = self._embedder
             else:
-                self._query_encoder = load_query_encoder(self.settings, snapshot.path)
+                export = snapshot.path / layout.ONNX
+                self._query_encoder = load_query_encoder(self.settings, export)
         return self._query_encoder
 
-    def _current(self) -> tuple[IndexSnapshot, HybridRetriever]:
-        """The loaded snapshot, loading it (or a newer build on disk) when needed."""
+    def current(self) -> Loaded:
+        """The loaded snapshot and its retriever, loading it (or a newer build) when needed.
+
+        Take both from one call: a concurrent ingest may swap in a newer build between two.
+        """
         with self._read_lock:
             snapshot, retriever = self._snapshot, self._retriever
             if snapshot is None or retriever is None or self.store.has_newer_than(snapshot):
@@ -83,14 +100,20 @@ class QAService:
                     snapshot.warm()  # a long-running process: read it all while it exists
                 retriever = HybridRetriever(snapshot, self._encoder_for(snapshot), self.settings)
                 self._snapshot, self._retriever = snapshot, retriever
-            return snapshot, retriever
+            return Loaded(snapshot, retriever)
 
-    def load(self) -> IndexInfo:
-        """Load the index (or a newer build) now and describe it; servers call this at startup."""
+    def warm(self) -> None:
+        """Load the whole index (or a newer build) now, and keep later builds whole too.
+
+        Servers call this at start-up, so a request never waits on a cold load and a build
+        pruned by a later ingest is never read from disk again.
+        """
         self._warm = True
-        snapshot, _ = self._current()
-        snapshot.warm()
-        manifest = snapshot.manifest
+        self.current().snapshot.warm()
+
+    def info(self) -> IndexInfo:
+        """A cheap description of the build being served (loading it if needed)."""
+        manifest = self.current().snapshot.manifest
         return IndexInfo(
             build_id=manifest.build_id,
             model=manifest.model,
@@ -108,16 +131,17 @@ class QAService:
         paths: Sequence[Path] | None = None,
         *,
         rebuild: bool = False,
-        progress: bool = False,
+        progress: Progress | None = None,
         export_query_encoder: bool = True,
     ) -> IngestReport:
         """Index `paths` (default: the corpus folder) incrementally; swap the result in.
 
+        `progress`, when given, is told how far embedding has got (the CLI draws a bar).
         `export_query_encoder=False` skips the ONNX export, for throwaway indexes (eval)
         that are queried in-process with the loaded model anyway.
         """
         with self._write_lock:
-            report = self.store.build(
+            report = self.builder.build(
                 paths,
                 embedder_factory=lambda: self.embedder,
                 rebuild=rebuild,
@@ -153,7 +177,7 @@ class QAService:
                 staged.unlink(missing_ok=True)
                 raise CorpusError(
                     exc.message.replace(staged.name, filename),
-                    remedy="Upload a readable txt, md, html or pdf file.",
+                    remedy=f"Upload a readable {describe_formats()} file.",
                 ) from exc
             replaced = target.exists()
             if replaced:
@@ -161,7 +185,7 @@ class QAService:
             staged.replace(target)
             indexed = False
             try:
-                report = self.store.build(None, embedder_factory=lambda: self.embedder)
+                report = self.builder.build(None, embedder_factory=lambda: self.embedder)
                 indexed = True
             finally:
                 if not indexed:  # leave the corpus as it was
@@ -174,12 +198,12 @@ class QAService:
 
     def remove_document(self, document_id: str) -> IngestReport:
         """Delete a document's file from the corpus and drop it from the index."""
-        snapshot, _ = self._current()
+        snapshot, _ = self.current()
         document = snapshot.document(document_id)
         path = safe_corpus_path(self.settings.corpus_dir, document.source)
         with self._write_lock:
             path.unlink(missing_ok=True)
-            report = self.store.build(None, embedder_factory=lambda: self.embedder)
+            report = self.builder.build(None, embedder_factory=lambda: self.embedder)
         self._invalidate()
         return report
 
@@ -215,7 +239,7 @@ class QAService:
     ) -> SearchResult:
         """The top-`k` passages for `query` by hybrid retrieval."""
         query = self.check_question(query, what="query")
-        _, retriever = self._current()
+        _, retriever = self.current()
         hits = retriever.search(query, k=self._check_k(k), documents=documents)
         return SearchResult(query=query, hits=hits)
 
@@ -224,23 +248,23 @@ class QAService:
     ) -> Answer:
         """An extractive answer citing its passages, or an abstention with suggestions."""
         question = self.check_question(question)
-        snapshot, retriever = self._current()
+        snapshot, retriever = self.current()
         candidates = retriever.retrieve(question, k=self._check_k(k), documents=documents)
         return compose_answer(question, candidates, snapshot, retriever, self.settings)
 
     def documents(self) -> list[DocumentInfo]:
         """Every indexed document, in source order."""
-        snapshot, _ = self._current()
+        snapshot, _ = self.current()
         return snapshot.document_infos()
 
     def document(self, document_id: str) -> DocumentDetail:
         """One document with its normalised text."""
-        snapshot, _ = self._current()
+        snapshot, _ = self.current()
         return snapshot.document_detail(document_id)
 
     def passage(self, passage_id: str) -> PassageDetail:
         """One passage with the ids of its neighbours in the same document."""
-        snapshot, _ = self._current()
+        snapshot, _ = self.current()
         return snapshot.passage_detail(passage_id)
 
     def status(self) -> IndexStatus:

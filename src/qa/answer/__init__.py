@@ -1,0 +1,1 @@
+"""Answers: score retrieved sentences, select and cite them, or abstain."""

@@ -1,0 +1,1 @@
+"""The MCP surface (official `mcp` SDK): the server and its tool definitions."""

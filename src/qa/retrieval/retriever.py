@@ -1,0 +1,97 @@
+"""Hybrid retrieval: FAISS and BM25 rankings fused into one list of candidates."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from qa.config import Settings
+from qa.encoders.base import QueryEncoder
+from qa.index.snapshot import IndexSnapshot
+from qa.models import Hit, Passage
+from qa.retrieval.fusion import convex_fusion, reciprocal_rank_fusion
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+POOL = 50  # depth of each ranking before fusion
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A retrieved passage with the scores that ranked it."""
+
+    row: int
+    passage: Passage
+    score: float
+    dense: float
+    lexical: float
+
+
+class HybridRetriever:
+    """Dense + lexical retrieval over one snapshot."""
+
+    def __init__(self, snapshot: IndexSnapshot, encoder: QueryEncoder, settings: Settings) -> None:
+        self.snapshot = snapshot
+        self.encoder = encoder
+        self.settings = settings
+        self._vectors: OrderedDict[str, NDArray[np.float32]] = OrderedDict()
+
+    def query_vector(self, text: str) -> NDArray[np.float32]:
+        """The query's embedding; the last few are cached (ask embeds once for both steps)."""
+        vector = self._vectors.get(text)
+        if vector is None:
+            vector = self.encoder.encode([text])[0]
+            self._vectors[text] = vector
+            if len(self._vectors) > 64:
+                self._vectors.popitem(last=False)
+        return vector
+
+    def retrieve(
+        self, query: str, *, k: int, documents: Sequence[str] | None = None
+    ) -> list[Candidate]:
+        """The fused top-`k` candidates for `query`."""
+        snapshot, settings = self.snapshot, self.settings
+        if len(snapshot) == 0:
+            return []
+        rows = snapshot.rows_for(documents)
+        vector = self.query_vector(query)
+        depth = max(POOL, k)
+        dense = snapshot.dense.search(vector, depth, rows=rows)
+        lexical = snapshot.lexical.search(query, depth, rows=rows)
+        weights = (settings.dense_weight, settings.lexical_weight)
+        if settings.fusion == "rrf":
+            fused = reciprocal_rank_fusion([dense, lexical], weights, k=settings.rrf_k)
+        else:
+            fused = convex_fusion([dense, lexical], weights)
+        dense_of, lexical_of = dict(dense), dict(lexical)
+        out: list[Candidate] = []
+        for row, score in fused[:k]:
+            cosine = dense_of.get(row)
+            if cosine is None:
+                cosine = float(np.asarray(snapshot.vectors[row]) @ vector)
+            out.append(
+                Candidate(row, snapshot.passage(row), score, cosine, lexical_of.get(row, 0.0))
+            )
+        return out
+
+    def search(self, query: str, *, k: int, documents: Sequence[str] | None = None) -> list[Hit]:
+        """`retrieve` as ranked `Hit`s."""
+        return [
+            to_hit(rank, c)
+            for rank, c in enumerate(self.retrieve(query, k=k, documents=documents), 1)
+        ]
+
+
+def to_hit(rank: int, candidate: Candidate) -> Hit:
+    passage = candidate.passage
+    return Hit(
+        **Hit.fields_of(passage),
+        rank=rank,
+        score=round(candidate.score, 6),
+        headings=passage.headings,
+    )

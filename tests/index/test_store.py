@@ -1,0 +1,382 @@
+"""The index store: incremental ingest, atomic swap, crash safety, resume and validation."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from conftest import FakeEmbedder
+
+from qa.config import Settings
+from qa.errors import CorpusError, IndexMismatchError, IndexNotFoundError
+from qa.index.store import IndexStore
+from qa.ingest.corpus import safe_corpus_path
+from qa.service import QAService
+
+FAKE = FakeEmbedder.model_id
+DOCS = {
+    "eu.md": "# EU batteries\n\nThe EU requires battery passports for every industrial battery.",
+    "japan.txt": "Japan\n\nJapan funds solid-state battery research through public programmes.",
+    "korea.html": "<html><body><h1>Korea</h1><p>Korea runs a hydrogen economy standards forum.</p></body></html>",
+}
+
+
+def _service(settings: Settings, embedder: FakeEmbedder) -> QAService:
+    return QAService(settings, embedder=embedder)
+
+
+def test_store_incremental_add_change_delete(make_corpus, fake_embedder: FakeEmbedder) -> None:
+    settings, corpus = make_corpus(DOCS, embedding_model=FAKE)
+    report = _service(settings, fake_embedder).ingest()
+    assert sorted(report.added) == sorted(DOCS) and report.documents == 3
+    first_calls = sum(fake_embedder.calls)
+
+    again = _service(settings, fake_embedder).ingest()
+    assert again.embedded_passages == 0 and sorted(again.unchanged) == sorted(DOCS)
+    assert sum(fake_embedder.calls) == first_calls  # unchanged corpus embeds nothing
+
+    (corpus / "india.txt").write_text("India\n\nIndia localises the EV supply chain.")
+    (corpus / "japan.txt").write_text("Japan\n\nJapan now funds hydrogen trucks instead.")
+    (corpus / "eu.md").unlink()
+    report = _service(settings, fake_embedder).ingest()
+    assert report.added == ["india.txt"] and report.changed == ["japan.txt"]
+    assert report.removed == ["eu.md"] and report.unchanged == ["korea.html"]
+    assert report.embedded_passages == 2
+
+    service = _service(settings, fake_embedder)
+    sources = {d.source for d in service.documents()}
+    assert sources == {"india.txt", "japan.txt", "korea.html"}
+    assert "hydrogen trucks" in service.search("hydrogen trucks", k=1).hits[0].text
+    assert all("passports" not in h.text for h in service.search("battery passports", k=5).hits)
+
+
+def test_store_ingest_paths_keeps_other_documents(make_corpus, fake_embedder: FakeEmbedder) -> None:
+    settings, corpus = make_corpus(DOCS, embedding_model=FAKE)
+    _service(settings, fake_embedder).ingest()
+    (corpus / "new.txt").write_text("New\n\nA new rule on charging plugs.")
+    report = _service(settings, fake_embedder).ingest([corpus / "new.txt"])
+    assert report.added == ["new.txt"] and report.removed == [] and report.documents == 4
+
+
+def test_store_rejects_paths_outside_corpus(
+    make_corpus, fake_embedder: FakeEmbedder, tmp_path: Path
+) -> None:
+    settings, _ = make_corpus(DOCS, embedding_model=FAKE)
+    outside = tmp_path / "elsewhere.txt"
+    outside.write_text("secret")
+    with pytest.raises(CorpusError, match="outside the corpus"):
+        _service(settings, fake_embedder).ingest([outside])
+
+
+def test_store_skips_bad_files_and_indexes_the_rest(
+    make_corpus, fake_embedder: FakeEmbedder
+) -> None:
+    settings, _ = make_corpus(
+        {**DOCS, "broken.pdf": b"%PDF-1.7 broken", "empty.txt": "", "blob.txt": b"\x00\x01" * 50},
+        embedding_model=FAKE,
+    )
+    report = _service(settings, fake_embedder).ingest()
+    assert report.documents == 3
+    assert {s.source for s in report.skipped} == {"broken.pdf", "empty.txt", "blob.txt"}
+    assert all(s.reason for s in report.skipped)
+
+
+class ExplodingEmbedder(FakeEmbedder):
+    def __init__(self, fail_after: int) -> None:
+        super().__init__()
+        self.fail_after = fail_after
+
+    def encode(self, texts, *, progress=False):  # type: ignore[no-untyped-def]
+        if len(self.calls) >= self.fail_after:
+            raise RuntimeError("simulated crash mid-build")
+        return super().encode(texts)
+
+
+def test_store_failed_build_leaves_previous_index_usable(
+    make_corpus, fake_embedder: FakeEmbedder
+) -> None:
+    settings, corpus = make_corpus(DOCS, embedding_model=FAKE)
+    _service(settings, fake_embedder).ingest()
+    before = IndexStore(settings).current_build()
+    (corpus / "more.txt").write_text(
+        "More\n\n" + " ".join(f"Sentence {i} is here." for i in range(300))
+    )
+    with pytest.raises(RuntimeError, match="simulated"):
+        QAService(
+            settings.model_copy(update={"batch_size": 1}), embedder=ExplodingEmbedder(2)
+        ).ingest()
+    assert IndexStore(settings).current_build() == before
+    service = _service(settings, fake_embedder)
+    assert len(service.documents()) == 3
+    assert service.search("hydrogen forum", k=1).hits
+
+
+def test_store_killed_ingest_keeps_index_and_resumes(make_corpus, tmp_path: Path) -> None:
+    settings, corpus = make_corpus(DOCS, embedding_model=FAKE)
+    _service(settings, FakeEmbedder()).ingest()
+    before = IndexStore(settings).current_build()
+    (corpus / "big.txt").write_text(
+        "Big\n\n" + "\n\n".join(f"Paragraph {i} covers topic {i}." for i in range(400))
+    )
+    script = textwrap.dedent(f"""
+        import sys, time
+        sys.path.insert(0, {str(Path(__file__).parents[1])!r})
+        from conftest import FakeEmbedder
+        from qa.config import Settings
+        from qa.service import QAService
+        class Slow(FakeEmbedder):
+            def encode(self, texts, *, progress=False):
+                out = super().encode(texts)
+                print("batch", flush=True)
+                time.sleep(0.2)
+                return out
+        settings = Settings(corpus_dir={str(corpus)!r}, index_dir={str(settings.index_dir)!r}, batch_size=4,
+                            embedding_model={FAKE!r})
+        QAService(settings, embedder=Slow()).ingest()
+    """)
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    for _ in range(3):
+        assert proc.stdout.readline().strip() == "batch"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    store = IndexStore(settings)
+    assert store.current_build() == before
+    assert len(QAService(settings, embedder=FakeEmbedder()).documents()) == 3
+    resumed = FakeEmbedder()
+    report = QAService(settings.model_copy(update={"batch_size": 4}), embedder=resumed).ingest()
+    assert report.added == ["big.txt"]
+    # What big.txt alone costs to embed, measured on fresh indexes with and without it.
+    with_big = _embed_count(settings, corpus, "with-big")
+    (corpus / "big.txt").rename(tmp_path / "big.txt")
+    big_alone = with_big - _embed_count(settings, corpus, "without-big")
+    # At least two 16-text batches finished before the kill and came from the cache.
+    assert sum(resumed.calls) <= big_alone - 2 * 16
+    assert not (settings.index_dir / ".cache").exists()
+
+
+def _embed_count(settings: Settings, corpus: Path, name: str) -> int:
+    fresh = FakeEmbedder()
+    other = settings.model_copy(update={"corpus_dir": corpus, "index_dir": corpus.parent / name})
+    QAService(other, embedder=fresh).ingest()
+    return sum(fresh.calls)
+
+
+def test_store_refuses_index_built_with_another_model(
+    make_corpus, fake_embedder: FakeEmbedder
+) -> None:
+    settings, _ = make_corpus(DOCS, embedding_model=FAKE)
+    _service(settings, fake_embedder).ingest()
+    other = settings.model_copy(update={"embedding_model": "some/other-model"})
+    with pytest.raises(IndexMismatchError, match="qa ingest --rebuild"):
+        QAService(other, embedder=fake_embedder).search("battery")
+
+
+def test_store_missing_index_says_run_ingest(make_corpus) -> None:
+    settings, _ = make_corpus(DOCS, embedding_model=FAKE)
+    with pytest.raises(IndexNotFoundError, match="qa ingest"):
+        QAService(settings).ask("anything?")
+
+
+def test_store_status_reports_staleness(make_corpus, fake_embedder: FakeEmbedder) -> None:
+    settings, corpus = make_corpus(DOCS, embedding_model=FAKE)
+    assert QAService(settings).status().built is False
+    _service(settings, fake_embedder).ingest()
+    status = QAService(settings).status()
+    assert status.built and not status.is_stale and status.passage_count >= 3
+    (corpus / "japan.txt").write_text("Japan\n\nChanged text.")
+    (corpus / "new.md").write_text("# New\n\nNew file.")
+    reasons = QAService(settings).status().stale_reasons
+    assert "changed file japan.txt" in reasons and "new file new.md" in reasons
+
+
+def test_store_rebuild_reembeds_everything(make_corpus, fake_embedder: FakeEmbedder) -> None:
+    settings, _ = make_corpus(DOCS, embedding_model=FAKE)
+    _service(settings, fake_embedder).ingest()
+    report = _service(settings, FakeEmbedder()).ingest(rebuild=True)
+    assert report.embedded_passages == report.passages > 0
+
+
+def test_store_swap_keeps_one_previous_build(make_corpus, fake_embedder: FakeEmbedder) -> None:
+    settings, corpus = make_corpus(DOCS, embedding_model=FAKE)
+    for i in range(3):
+        (corpus / "counter.txt").write_text(f"Counter\n\nVersion {i} of the counter file.")
+        _service(settings, fake_embedder).ingest()
+    builds = list((settings.index_dir / "builds").iterdir())
+    assert len(builds) == 2 and not any(b.name.endswith(".partial") for b in builds)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "../../x.txt",
+        "/etc/passwd.txt",
+        "a\x00b.txt",
+        ".hidden.txt",
+        "sub/.git/x.md",
+        "evil.exe",
+        "noext",
+        "",
+    ],
+)
+def test_safe_corpus_path_rejects_unsafe_names(tmp_path: Path, name: str) -> None:
+    with pytest.raises(CorpusError):
+        safe_corpus_path(tmp_path, name)
+
+
+def test_safe_corpus_path_accepts_plain_names(tmp_path: Path) -> None:
+    assert (
+        safe_corpus_path(tmp_path, "sub/report.pdf") == (tmp_path / "sub" / "report.pdf").resolve()
+    )
+
+
+def test_store_vectors_align_with_passages_across_documents(make_corpus) -> None:
+    """Rows of the vector files belong to the passage in the same row, in every document."""
+    import numpy as np
+
+    from qa.index.writer import search_text
+
+    embedder = FakeEmbedder()
+    settings, corpus = make_corpus(DOCS, embedding_model=FAKE)
+    _service(settings, embedder).ingest()
+    # Path order and source-string order differ here: "a/b.txt" < "a-b.txt" only as paths.
+    (corpus / "a").mkdir()
+    (corpus / "a" / "b.txt").write_text("Folder\n\nA file in a folder. It has two sentences.")
+    (corpus / "a-b.txt").write_text("Dash\n\nA file with a dash in its name. Also two sentences.")
+    service = _service(settings, embedder)
+    service.ingest()
+    snapshot, _ = service.current()
+    for row in range(len(snapshot)):
+        passage = snapshot.passage(row)
+        document = snapshot.document(passage.document_id)
+        np.testing.assert_allclose(
+            snapshot.vectors[row], embedder.encode([search_text(passage, document)])[0], atol=1e-6
+        )
+        span = snapshot.sentence_rows(row)
+        sentences = passage.sentence_texts()
+        np.testing.assert_allclose(
+            snapshot.sentence_vectors[span.start : span.stop], embedder.encode(sentences), atol=2e-3
+        )
+
+
+def test_service_add_document_validates_before_touching_corpus(make_corpus) -> None:
+    settings, corpus = make_corpus(DOCS, embedding_model=FAKE)
+    service = _service(settings, FakeEmbedder())
+    service.ingest()
+    before = sorted(p.name for p in corpus.rglob("*"))
+    with pytest.raises(CorpusError, match=r"broken\.pdf"):
+        service.add_document("broken.pdf", b"%PDF-1.4 not really")
+    assert sorted(p.name for p in corpus.rglob("*")) == before
+    report = service.add_document(
+        "japan.txt", b"Japan\n\nJapan replaced its programme with hydrogen buses."
+    )
+    assert report.changed == ["japan.txt"]
+    assert "hydrogen buses" in service.search("hydrogen buses", k=1).hits[0].text
+    assert sorted(p.name for p in corpus.rglob("*")) == before  # replaced in place, no leftovers
+
+
+def test_service_add_document_restores_file_when_indexing_fails(make_corpus) -> None:
+    settings, corpus = make_corpus(DOCS, embedding_model=FAKE)
+    _service(settings, FakeEmbedder()).ingest()
+    original = (corpus / "japan.txt").read_text()
+    failing = QAService(settings, embedder=ExplodingEmbedder(0))
+    with pytest.raises(RuntimeError, match="simulated"):
+        failing.add_document("japan.txt", b"Japan\n\nA new version that will fail to embed.")
+    assert (corpus / "japan.txt").read_text() == original
+    assert not [p for p in corpus.iterdir() if p.name.startswith(".")]
+
+
+def test_store_touched_but_unedited_file_is_not_reembedded(make_corpus) -> None:
+    settings, corpus = make_corpus(DOCS, embedding_model=FAKE)
+    _service(settings, FakeEmbedder()).ingest()
+    os.utime(corpus / "japan.txt", ns=(1, 1))  # new mtime, same bytes
+    again = FakeEmbedder()
+    report = _service(settings, again).ingest()
+    assert again.calls == [] and report.changed == []
+    assert not QAService(settings).status().is_stale
+    # Same size, different bytes, mtime forced back: the hash still catches the edit.
+    (corpus / "japan.txt").write_text(
+        (corpus / "japan.txt").read_text().replace("Japan funds", "Japan finds")
+    )
+    os.utime(corpus / "japan.txt", ns=(1, 1))
+    assert "changed file japan.txt" in QAService(settings).status().stale_reasons
+
+
+def test_store_ingest_vectors_match_sentence_transformers(
+    seed_service: QAService, embedder
+) -> None:
+    """Ingest embeds through the ONNX export; its vectors must be the model's vectors."""
+    import numpy as np
+
+    from qa.index.writer import search_text
+
+    snapshot, _ = seed_service.current()
+    assert (snapshot.path / "onnx" / "model.onnx").exists()
+    for row in range(len(snapshot)):
+        passage = snapshot.passage(row)
+        expected = embedder.encode([search_text(passage, snapshot.document(passage.document_id))])[
+            0
+        ]
+        assert float(np.asarray(snapshot.vectors[row]) @ expected) >= 0.9999
+
+
+def test_store_server_snapshot_survives_pruning_of_its_build(make_corpus) -> None:
+    """A request still holding an old snapshot finishes even after two newer builds."""
+    settings, corpus = make_corpus(DOCS, embedding_model=FAKE)
+    _service(settings, FakeEmbedder()).ingest()
+    server = _service(settings, FakeEmbedder())
+    server.warm()  # what `qa serve` does at startup
+    in_flight, retriever = server.current()
+    writer = _service(settings, FakeEmbedder())
+    for version in range(2):
+        (corpus / "news.txt").write_text(f"News\n\nVersion {version} of the hydrogen news.")
+        writer.ingest()
+    assert not in_flight.path.exists()  # pruned from disk
+    hits = retriever.search("hydrogen forum", k=3)
+    assert hits and "forum" in hits[0].text
+    assert in_flight.passage_detail(hits[0].passage_id).passage.text == hits[0].text
+    assert "Version 1" in server.search("hydrogen news", k=1).hits[0].text  # and it reloads
+
+
+def test_store_empty_corpus_gives_an_empty_working_index(make_corpus) -> None:
+    settings, corpus = make_corpus({"broken.pdf": b"not a pdf"}, embedding_model=FAKE)
+    service = _service(settings, FakeEmbedder())
+    report = service.ingest()
+    assert report.documents == 0 and [s.source for s in report.skipped] == ["broken.pdf"]
+    assert service.search("anything", k=3).hits == []
+    answer = service.ask("Anything at all?")
+    assert not answer.answered and answer.suggestions == []
+    (corpus / "later.txt").write_text("Later\n\nA document added later about tidal power.")
+    assert service.ingest().added == ["later.txt"]
+    assert "tidal" in service.search("tidal power", k=1).hits[0].text
+
+
+def test_search_text_leads_with_the_passage(make_corpus) -> None:
+    """Headings and metadata labels follow the text, so a window cut never loses the passage."""
+    from qa.chunking import chunk_document
+    from qa.index.writer import search_text
+    from qa.ingest.corpus import read_document
+
+    _, corpus = make_corpus({"g.md": "# Guide\n\nBy Ann Lee\n\n## Part\n\nBody text here."})
+    document = read_document(corpus / "g.md", corpus)
+    for passage in chunk_document(document, FakeEmbedder(), size=200):
+        text = search_text(passage, document)
+        assert text.startswith(passage.text) and len(text) > len(passage.text)
+
+
+def test_store_skips_links_that_lead_outside_the_corpus(make_corpus, tmp_path: Path) -> None:
+    settings, corpus = make_corpus(DOCS, embedding_model=FAKE)
+    secret = tmp_path / "secret.txt"
+    secret.write_text("Secret\n\nThe vault code is 1234.")
+    (corpus / "leak.txt").symlink_to(secret)
+    (corpus / "alias.txt").symlink_to(corpus / "japan.txt")  # inside: indexed under its own name
+    report = _service(settings, FakeEmbedder()).ingest()
+    assert "leak.txt" not in report.added and "alias.txt" in report.added
+    service = _service(settings, FakeEmbedder())
+    assert all("vault" not in h.text for h in service.search("vault code", k=10).hits)
+    assert {d.source for d in service.documents()} == {*DOCS, "alias.txt"}

@@ -1,0 +1,146 @@
+"""Normalisation and file reading: page breaks, escapes, hyphenation, encodings, metadata."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import SEED
+
+from qa.errors import DocumentParseError
+from qa.ingest.corpus import read_document
+from qa.ingest.normalize import (
+    blocks_from_markdown,
+    blocks_from_plain_text,
+    clean_text,
+    join_broken_paragraphs,
+)
+
+
+@pytest.fixture(scope="module")
+def seed_document():
+    return read_document(SEED, SEED.parent)
+
+
+def test_normalize_joins_paragraph_split_by_page_break(seed_document) -> None:
+    assert "more than 15 global standards and revitalize the hydrogen economy" in seed_document.text
+    assert "more than 15\n" not in seed_document.text
+
+
+def test_normalize_unescapes_dollar_sign(seed_document) -> None:
+    assert "launching a $10 billion budget" in seed_document.text
+    assert "\\$" not in seed_document.text
+
+
+def test_normalize_rejoins_hyphenated_words() -> None:
+    assert clean_text("interna-\ntional cooperation") == "international cooperation"
+    # A real hyphen before a capitalised word on the next line is kept.
+    assert "-\nEU" in clean_text("pre-\nEU")
+
+
+def test_normalize_keeps_sentence_end_before_lowercase_paragraph_apart() -> None:
+    blocks = join_broken_paragraphs(blocks_from_plain_text("It ended.\n\nand this starts anew"))
+    assert [b.text for b in blocks] == ["It ended.", "and this starts anew"]
+
+
+def test_normalize_recognises_title_and_metadata(seed_document) -> None:
+    assert (
+        seed_document.title == "Key Fields of International Cooperation in the New Vehicle Industry"
+    )
+    assert seed_document.metadata["author"] == "Wu, Yu-Yin"
+    assert "Chung-Hua Institution for Economic Research 2024" in seed_document.metadata["copyright"]
+    kinds = [kind for _, _, kind, _ in seed_document.blocks]
+    assert kinds[:2] == ["title", "meta"] and kinds[-1] == "meta"
+    # metadata stays in the searchable text
+    assert "Wu, Yu-Yin" in seed_document.text
+
+
+def test_normalize_blocks_index_the_text(seed_document) -> None:
+    for start, end, _, _ in seed_document.blocks:
+        assert seed_document.text[start:end].strip() == seed_document.text[start:end]
+
+
+@pytest.mark.parametrize(
+    ("raw", "encoding"),
+    [
+        ("Café policy: naïve data rules for señor Müller.", "latin-1"),
+        ("Политика конфиденциальности и защита данных пользователей сайта.", "cp1251"),
+    ],
+)
+def test_ingest_decodes_non_utf8_text(tmp_path: Path, raw: str, encoding: str) -> None:
+    path = tmp_path / "legacy.txt"
+    path.write_bytes((raw + "\n\n" + raw).encode(encoding))
+    document = read_document(path, tmp_path)
+    assert raw in document.text
+
+
+def test_ingest_unicode_is_nfkc_normalised(tmp_path: Path) -> None:
+    (tmp_path / "u.txt").write_text("The ﬁnal\u00a0report\u200b is here.", encoding="utf-8")
+    assert read_document(tmp_path / "u.txt", tmp_path).text == "The final report is here."
+
+
+def test_markdown_headings_and_inline_markup() -> None:
+    blocks = blocks_from_markdown(
+        "# Title\n\nSome **bold** [link](http://x) text.\n\n## Part\n\nBody."
+    )
+    assert [(b.kind, b.text, b.level) for b in blocks] == [
+        ("heading", "Title", 1),
+        ("paragraph", "Some bold link text.", 0),
+        ("heading", "Part", 2),
+        ("paragraph", "Body.", 0),
+    ]
+
+
+def test_html_keeps_visible_text_only(tmp_path: Path) -> None:
+    (tmp_path / "p.html").write_text(
+        "<html><head><title>Charging Rules</title><style>p{color:red}</style>"
+        "<script>var secret = 1;</script></head><body><nav>Home | About</nav>"
+        "<h1>Charging Rules</h1><p>Chargers must follow <b>ISO 15118</b>.</p>"
+        "<footer>Cookie banner</footer></body></html>"
+    )
+    document = read_document(tmp_path / "p.html", tmp_path)
+    assert document.title == "Charging Rules"
+    assert "Chargers must follow ISO 15118." in document.text
+    for hidden in ("secret", "color:red", "Home | About", "Cookie banner"):
+        assert hidden not in document.text
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "reason"),
+    [
+        ("empty.txt", b"", "empty"),
+        ("blank.md", b"  \n\n ", "empty"),
+        ("binary.txt", b"\x00\x01\x02\xff" * 100, "binary"),
+        ("corrupt.pdf", b"%PDF-1.4\n garbage that is not a pdf", "PDF"),
+        ("fake.pdf", b"just text with a pdf name", "not a PDF"),
+        ("data.csv", b"a,b\n1,2", "unsupported"),
+    ],
+)
+def test_ingest_rejects_bad_files_with_reason(
+    tmp_path: Path, name: str, content: bytes, reason: str
+) -> None:
+    (tmp_path / name).write_bytes(content)
+    with pytest.raises(DocumentParseError, match=reason) as info:
+        read_document(tmp_path / name, tmp_path)
+    assert name in str(info.value)
+
+
+def test_ingest_rejects_huge_file(tmp_path: Path) -> None:
+    (tmp_path / "huge.txt").write_text("word " * 5000)
+    with pytest.raises(DocumentParseError, match="limit"):
+        read_document(tmp_path / "huge.txt", tmp_path, max_bytes=10_000)
+
+
+def test_pdf_pages_are_kept(tmp_path: Path) -> None:
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    for text in ("Battery passports start in 2027.", "Hydrogen stations need common standards."):
+        pdf.add_page()
+        pdf.set_font("helvetica", size=12)
+        pdf.multi_cell(0, 10, text)
+    pdf.output(str(tmp_path / "two.pdf"))
+    document = read_document(tmp_path / "two.pdf", tmp_path)
+    assert document.format == "pdf" and len(document.page_starts) == 2
+    assert document.page_at(document.text.index("Hydrogen")) == 2
+    assert document.page_at(document.text.index("Battery")) == 1
