@@ -17,7 +17,7 @@ from typing import Protocol
 from qa.ingest.normalize import metadata_of
 from qa.models import Document, Passage
 
-CHUNKER_VERSION = 3  # bump when passages or what is embedded for them change
+CHUNKER_VERSION = 4  # bump when passages or what is embedded for them change
 
 # A regex splitter, not pysbd/nltk: it is ~100x faster on large corpora, needs no
 # downloaded data, and policy prose has few of the hard cases those libraries solve.
@@ -74,6 +74,8 @@ class _Unit:
 def _label(kind: str, text: str) -> str:
     if kind == "title":
         return "title"
+    if kind == "heading":
+        return "heading"  # guides retrieval and shows as context, never quoted as an answer
     if kind == "meta":
         found = metadata_of(text)
         return found[0] if found else "author"  # an unlabelled byline under the title

@@ -46,7 +46,25 @@ class Settings(BaseSettings):
         le=1.0,
         description="Abstain when the calibrated answer probability is below this.",
     )
-    max_answer_sentences: int = Field(3, ge=1, le=10, description="Sentences in one answer.")
+    max_answer_sentences: int = Field(
+        3, ge=1, le=10, description="At most this many quotes in one answer (a cap, not a target)."
+    )
+    max_list_sentences: int = Field(
+        8, ge=1, le=50, description="At most this many quotes answering a list question."
+    )
+    max_quote_words: int = Field(
+        90,
+        ge=10,
+        description="Longest quote when a sentence is extended back to the one naming its subject.",
+    )
+    scorer_model: Path | None = Field(
+        None, description="Folder of the answer-sentence scorer (ONNX); default: the bundled one."
+    )
+    model_languages: list[str] = Field(
+        default_factory=lambda: ["en"],
+        description="Languages (ISO 639-1) the embedding model reads; `*` for any. Questions in "
+        "others abstain with reason `language`.",
+    )
     flat_index_max: int = Field(
         50_000, ge=0, description="Exact FAISS search up to this many passages; HNSW above."
     )

@@ -40,6 +40,8 @@ class Case:
     gold: list[str] = field(default_factory=list)
     expected: list[str] = field(default_factory=list)
     require_all: bool = True  # seed-dev: every phrase; SQuAD: any one of the gold answers
+    excluded: list[str] = field(default_factory=list)  # phrases a correct answer never quotes
+    reason: str | None = None  # the abstention reason an unanswerable question must get
 
 
 class EvalReport(BaseModel):
@@ -56,6 +58,7 @@ class EvalReport(BaseModel):
     answered_rate: float | None
     abstention_precision: float | None
     abstention_recall: float | None
+    answer_words_p50: float | None = None
     latency_ms_p50: float
     latency_ms_p95: float
     failures: list[str] = []
@@ -84,7 +87,9 @@ def read_seed_jsonl(path: Path) -> list[Case]:
                     row["question"],
                     bool(row.get("answerable", True)),
                     evidence,
-                    list(row.get("answer_contains", [])),
+                    [*row.get("answer_contains", []), *row.get("actors", [])],
+                    excluded=list(row.get("answer_excludes", [])),
+                    reason=row.get("reason"),
                 )
             )
         except (ValueError, KeyError) as exc:
@@ -124,6 +129,7 @@ class _Tally:
     answers: list[bool] = field(default_factory=list)
     citations: list[bool] = field(default_factory=list)
     abstained: list[tuple[bool, bool]] = field(default_factory=list)  # (abstained, answerable)
+    words: list[int] = field(default_factory=list)
     latencies: list[float] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
 
@@ -132,14 +138,24 @@ class _Tally:
         answer = service.ask(case.question)
         self.latencies.append((time.perf_counter() - started) * 1000)
         self.abstained.append((not answer.answered, case.answerable))
+        if answer.answered:
+            self.words.append(len(re.sub(r"\[\d+\]", " ", answer.answer).split()))
         if not case.answerable:
             if answer.answered:
                 self.failures.append(f"answered an unanswerable question: {case.question}")
+            elif case.reason is not None and answer.reason != case.reason:
+                self.failures.append(
+                    f"abstained with {answer.reason}, not {case.reason}: {case.question}"
+                )
             return
         hits = service.search(case.question, k=10).hits
         rank = next((h.rank for h in hits if _contains(h.text, case.gold, False)), None)
         self.ranks.append(rank)
-        good_answer = answer.answered and _contains(answer.answer, case.expected, case.require_all)
+        good_answer = (
+            answer.answered
+            and _contains(answer.answer, case.expected, case.require_all)
+            and not (case.excluded and _contains(answer.answer, case.excluded, False))
+        )
         good_citation = any(_contains(c.text, case.gold, False) for c in answer.citations)
         self.answers.append(good_answer)
         self.citations.append(good_citation)
@@ -174,6 +190,7 @@ class _Tally:
             if abstained
             else None,
             abstention_recall=rate(unanswerable) if unanswerable else None,
+            answer_words_p50=statistics.median(self.words) if self.words else None,
             latency_ms_p50=round(statistics.median(latencies), 2),
             latency_ms_p95=round(latencies[int(0.95 * (len(latencies) - 1))], 2),
             failures=self.failures[:50],

@@ -59,7 +59,8 @@ class Passage(_Frozen):
     )
     labels: list[str] = Field(
         default_factory=list,
-        description="Per sentence: '' or a front-matter label such as 'title' or 'author'.",
+        description="Per sentence: '', 'heading', or a front-matter label such as 'title' or "
+        "'author'.",
     )
 
     def sentence_texts(self) -> list[str]:
@@ -117,8 +118,18 @@ class Citation(_PassageRef):
     """The passage behind answer marker `[n]`; `quote` is the cited sentence(s)."""
 
     n: int
-    quote: str
-    score: float
+    quote: str = Field(description="The quoted span(s) of the passage, joined by a space.")
+    spans: list[tuple[int, int]] = Field(
+        default_factory=list,
+        description="Document offsets of each quoted span: `document.text[a:b]` is verbatim.",
+    )
+    headings: list[str] = Field(default_factory=list, description="Section path of the passage.")
+    score: float = Field(
+        description="The scorer's calibrated probability that the quote answers the question."
+    )
+
+
+AbstentionReason = Literal["no_evidence", "unsupported_detail", "language", "empty_corpus"]
 
 
 class Answer(_Frozen):
@@ -129,7 +140,21 @@ class Answer(_Frozen):
     answer: str
     citations: list[Citation] = Field(default_factory=list)
     suggestions: list[Hit] = Field(default_factory=list)
-    confidence: float = Field(0.0, description="Evidence score the abstention rule compared.")
+    confidence: float = Field(
+        0.0,
+        description="Calibrated probability (0 to 1) that the best quoted sentence answers the "
+        "question; the answer abstains below `QA_ABSTAIN_THRESHOLD`.",
+    )
+    reason: AbstentionReason | None = Field(
+        None,
+        description="Why the answer abstains (None when answered): no_evidence, "
+        "unsupported_detail (the figure, date or name asked for is absent), language (the "
+        "question is not in the model's language), empty_corpus.",
+    )
+    message: str | None = Field(None, description="The abstention explained for people.")
+    uncovered: list[str] = Field(
+        default_factory=list, description="Parts of a multi-part question the texts do not answer."
+    )
 
 
 class DocumentInfo(_Frozen):

@@ -21,11 +21,17 @@ def render_answer(answer: Answer) -> str:
     """The answer with its `[n]` markers, then a numbered source list (or, when the
     documents do not answer, the closest passages, clearly labelled as such)."""
     if answer.answered:
-        lines = [answer.answer.strip(), "", "Sources:"]
+        lines = [answer.answer.strip()]
+        if answer.uncovered:
+            lines.append(f"Not covered by the documents: {'; '.join(answer.uncovered)}.")
+        lines += ["", "Sources:"]
         for c in answer.citations:
             lines.append(f'[{c.n}] {_where(c.title, c.page)} — "{" ".join(c.quote.split())}"')
         return "\n".join(lines)
-    text = answer.answer.strip() or "The indexed documents do not answer this question."
+    text = (answer.message or answer.answer).strip()
+    text = text or "The indexed documents do not answer this question."
+    if answer.reason:
+        text += f" (reason: {answer.reason})"
     if not answer.suggestions:
         return text
     lines = [text, "", "Closest passages (they do not answer the question):"]

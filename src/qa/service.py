@@ -14,8 +14,10 @@ from pathlib import Path
 from typing import NamedTuple
 
 from qa.answer.compose import compose_answer
+from qa.answer.scoring import Scorer
 from qa.config import Settings
 from qa.encoders.base import Embedder, QueryEncoder
+from qa.encoders.scorer import load_scorer
 from qa.encoders.sentence_transformer import load_embedder, load_query_encoder
 from qa.errors import CorpusError, DocumentParseError, QueryError
 from qa.formats import describe_formats
@@ -34,7 +36,7 @@ from qa.models import (
     PassageDetail,
     SearchResult,
 )
-from qa.retrieval.retriever import HybridRetriever
+from qa.retrieval.retriever import Candidate, HybridRetriever
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +57,7 @@ class QAService:
         *,
         embedder: Embedder | None = None,
         query_encoder: QueryEncoder | None = None,
+        scorer: Scorer | None = None,
         store: IndexStore | None = None,
     ) -> None:
         self.settings = settings
@@ -62,6 +65,7 @@ class QAService:
         self.builder = IndexBuilder(self.store)
         self._embedder = embedder
         self._query_encoder = query_encoder
+        self._scorer = scorer
         self._snapshot: IndexSnapshot | None = None
         self._retriever: HybridRetriever | None = None
         self._write_lock = threading.Lock()
@@ -76,6 +80,13 @@ class QAService:
         if self._embedder is None:
             self._embedder = load_embedder(self.settings)
         return self._embedder
+
+    @property
+    def scorer(self) -> Scorer:
+        """The answer-sentence scorer (ONNX cross-encoder); loaded on first use."""
+        if self._scorer is None:
+            self._scorer = load_scorer(self.settings.scorer_model)
+        return self._scorer
 
     def _encoder_for(self, snapshot: IndexSnapshot) -> QueryEncoder:
         if self._query_encoder is None:
@@ -110,6 +121,7 @@ class QAService:
         """
         self._warm = True
         self.current().snapshot.warm()
+        _ = self.scorer
 
     def info(self) -> IndexInfo:
         """A cheap description of the build being served (loading it if needed)."""
@@ -248,9 +260,13 @@ class QAService:
     ) -> Answer:
         """An extractive answer citing its passages, or an abstention with suggestions."""
         question = self.check_question(question)
-        snapshot, retriever = self.current()
-        candidates = retriever.retrieve(question, k=self._check_k(k), documents=documents)
-        return compose_answer(question, candidates, snapshot, retriever, self.settings)
+        k = self._check_k(k)
+        _, retriever = self.current()
+
+        def retrieve(n: int) -> list[Candidate]:
+            return retriever.retrieve(question, k=n, documents=documents)
+
+        return compose_answer(question, retrieve, self.scorer, self.settings, k=k)
 
     def documents(self) -> list[DocumentInfo]:
         """Every indexed document, in source order."""

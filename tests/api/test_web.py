@@ -268,6 +268,8 @@ def test_web_off_topic_question_is_not_covered(
     page.goto(base_url)
     ask(page, OFF_TOPIC_QUESTION)
     expect(page.locator(".not-covered")).to_contain_text("Not covered by the documents")
+    expect(page.locator(".not-covered")).to_have_attribute("data-reason", expected.reason or "")
+    expect(page.locator(".not-covered-message")).to_have_text(expected.message or "")
     expect(page.locator("#answer-body a.cite")).to_have_count(0)
     suggestions = page.locator("#answer-body ol.suggestions > li")
     expect(suggestions).to_have_count(len(expected.suggestions))

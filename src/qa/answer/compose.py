@@ -1,201 +1,198 @@
-"""Extractive answers: pick the retrieved sentences that answer, cite them, or abstain.
+"""Composing an answer: score the retrieved sentences, choose and attribute the quotes, cite
+them, or abstain with a reason.
 
-Every answer sentence is a verbatim sentence of the passage it cites. Sentence
-vectors are precomputed at ingest, so composing an answer embeds nothing.
+Every answer sentence is a verbatim span of the passage it cites, and its offsets are in
+the citation. Abstentions say why: no evidence, a detail the evidence lacks, a language
+the model does not read, or an empty corpus.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 
-import numpy as np
-
-from qa.answer.intents import label_boost, overview_boost, unsupported
+from qa.actors import find_actors, related_ids, resolve_actor
+from qa.answer.language import foreign_language, language_name
+from qa.answer.questions import QuestionPlan, plan_question
+from qa.answer.scoring import ScoredSentence, Scorer, score_sentences
+from qa.answer.selection import Quote, select_quotes
 from qa.config import Settings
-from qa.index.snapshot import IndexSnapshot
-from qa.models import Answer, Citation
-from qa.retrieval.lexical import tokenize
-from qa.retrieval.retriever import Candidate, HybridRetriever, to_hit
+from qa.models import AbstentionReason, Answer, Citation
+from qa.retrieval.retriever import Candidate, to_hit
 
 NOT_COVERED = "The documents do not cover this question."
+EMPTY_CORPUS = "No documents are indexed yet, so there is nothing to answer from."
+# List questions read further down the ranking while new passages keep answering.
+LIST_ROUNDS = 2
 
-# Sentence score = cosine(sentence) + PASSAGE_WEIGHT × cosine(passage) + COVERAGE_WEIGHT ×
-# IDF-weighted term coverage − RANK_PENALTY × passage rank. Fitted on PolicyQA dev and
-# seed-dev (benchmarks/calibrate.py reproduces the search); see the README's Quality table.
-PASSAGE_WEIGHT = 1.0
-COVERAGE_WEIGHT = 0.3
-RANK_PENALTY = 0.05
-# Answer sentences may score this far below the best one.
-MARGIN = 0.5
-DUPLICATE_COSINE = 0.92
-# Logistic model of "the evidence answers the question", fitted by benchmarks/calibrate.py
-# on PolicyQA and seed-dev questions (answerable) and the same questions asked of the
-# wrong corpus (unanswerable). Features: best sentence's cosine, its passage's cosine, its
-# coverage, best passage cosine, best coverage of any sentence.
-CONFIDENCE_WEIGHTS = (8.024, 7.555, 0.898, 7.822, 2.84)
-CONFIDENCE_BIAS = -7.915
-UNSUPPORTED_FACTOR = 0.2
-INTENT_CONFIDENCE = 0.9  # a metadata or overview question matched by its intent
-
-
-@dataclass(frozen=True)
-class ScoredSentence:
-    candidate: int  # index into the candidates
-    position: int  # index of the sentence in its passage
-    text: str
-    score: float
-    cosine: float
-    coverage: float
-    vector_row: int
-    boosted: bool
-
-
-def _coverage(
-    question_terms: Sequence[str], sentence_terms: set[str], idf: dict[str, float]
-) -> float:
-    # Share of the question's (IDF-weighted) content terms that the sentence contains.
-    if not question_terms:
-        return 0.0
-    total = sum(idf.get(t, 1.0) for t in question_terms)
-    return sum(idf.get(t, 1.0) for t in question_terms if t in sentence_terms) / total
-
-
-def score_sentences(
-    question: str,
-    candidates: Sequence[Candidate],
-    snapshot: IndexSnapshot,
-    query_vector: np.ndarray,
-) -> list[ScoredSentence]:
-    """Every sentence of the candidates, scored against the question."""
-    terms = list(dict.fromkeys(tokenize([question])[0]))
-    idf = snapshot.lexical.idf
-    scored: list[ScoredSentence] = []
-    for i, candidate in enumerate(candidates):
-        rows = snapshot.sentence_rows(candidate.row)
-        passage = candidate.passage
-        if not len(rows):
-            continue
-        cosines = np.asarray(snapshot.sentence_vectors[rows.start : rows.stop]) @ query_vector
-        texts = passage.sentence_texts()
-        labels = passage.labels or [""] * len(texts)
-        for j, (text, tokens) in enumerate(zip(texts, tokenize(texts), strict=True)):
-            coverage = _coverage(terms, set(tokens), idf)
-            boost = label_boost(question, labels[j]) + overview_boost(question, text)
-            score = (
-                float(cosines[j])
-                + PASSAGE_WEIGHT * candidate.dense
-                + COVERAGE_WEIGHT * coverage
-                - RANK_PENALTY * i
-                + boost
-            )
-            scored.append(
-                ScoredSentence(
-                    i, j, text, score, float(cosines[j]), coverage, rows.start + j, boost > 0
-                )
-            )
-    return scored
-
-
-def confidence(
-    question: str,
-    chosen: Sequence[ScoredSentence],
-    scored: Sequence[ScoredSentence],
-    candidates: Sequence[Candidate],
-) -> float:
-    """Calibrated probability that the chosen sentences answer the question."""
-    if not chosen:
-        return 0.0
-    best = chosen[0]
-    if best.boosted:
-        return INTENT_CONFIDENCE
-    features = (
-        best.cosine,
-        candidates[best.candidate].dense,
-        best.coverage,
-        max(c.dense for c in candidates),
-        max(s.coverage for s in scored),
-    )
-    z = CONFIDENCE_BIAS + sum(w * x for w, x in zip(CONFIDENCE_WEIGHTS, features, strict=True))
-    probability = 1.0 / (1.0 + math.exp(-z))
-    # Evidence without the figure, year or ranking the question asks for, or passages that
-    # never name what it asks about, cannot answer it, however similar they read.
-    cited = {s.candidate for s in chosen}
-    context = [candidates[c].passage.text for c in sorted(cited)]
-    if unsupported(question, [s.text for s in chosen], context):
-        return probability * UNSUPPORTED_FACTOR
-    return probability
-
-
-def _select(
-    scored: Sequence[ScoredSentence], snapshot: IndexSnapshot, limit: int
-) -> list[ScoredSentence]:
-    ranked = sorted(scored, key=lambda s: -s.score)
-    chosen: list[ScoredSentence] = []
-    for sentence in ranked:
-        if len(chosen) == limit:
-            break
-        if ranked[0].boosted and not sentence.boosted:
-            continue  # "Who wrote this?" is answered by the byline alone
-        # The best sentence's neighbours are context for it; other passages must compete.
-        if sentence.score < ranked[0].score - MARGIN and sentence.candidate != ranked[0].candidate:
-            continue
-        vector = np.asarray(snapshot.sentence_vectors[sentence.vector_row])
-        if any(
-            float(vector @ np.asarray(snapshot.sentence_vectors[c.vector_row])) > DUPLICATE_COSINE
-            or c.text == sentence.text
-            for c in chosen
-        ):
-            continue
-        chosen.append(sentence)
-    return chosen
-
-
-def _at(sentence: ScoredSentence) -> int:
-    return sentence.position
+Retrieve = Callable[[int], Sequence[Candidate]]
 
 
 def compose_answer(
     question: str,
-    candidates: Sequence[Candidate],
-    snapshot: IndexSnapshot,
-    retriever: HybridRetriever,
+    retrieve: Retrieve,
+    scorer: Scorer,
     settings: Settings,
+    *,
+    k: int,
 ) -> Answer:
-    """The cited extractive answer to `question`, or an abstention with suggestions."""
-    suggestions = [to_hit(rank, c) for rank, c in enumerate(candidates, 1)]
+    """The cited extractive answer to `question`, or an abstention with its reason.
+
+    `retrieve(n)` returns the top-`n` candidates; a list question asks it for more while
+    the passages it adds keep holding answers.
+    """
+    candidates = list(retrieve(k))
     if not candidates:
-        return Answer(question=question, answered=False, answer=NOT_COVERED, suggestions=[])
-    scored = score_sentences(question, candidates, snapshot, retriever.query_vector(question))
-    chosen = _select(scored, snapshot, settings.max_answer_sentences)
-    probability = confidence(question, chosen, scored, candidates)
-    if not chosen or probability < settings.abstain_threshold:
-        return Answer(
-            question=question,
-            answered=False,
-            answer=NOT_COVERED,
-            suggestions=suggestions,
-            confidence=round(probability, 4),
+        return _abstain(question, [], "empty_corpus", EMPTY_CORPUS, 0.0)
+    foreign = foreign_language(
+        question, settings.model_languages, [c.passage.text for c in candidates]
+    )
+    if foreign is not None:
+        return _abstain(question, candidates, "language", _language_message(foreign, settings), 0)
+    plan = plan_question(question)
+    ranked = _ranked(score_sentences(question, candidates, scorer))
+    best = ranked[0].probability if ranked else 0.0
+    uncovered: list[str] = []
+    if plan.is_multipart:
+        # Each ask is scored on its own: a whole two-part question reads like neither part.
+        quotes, uncovered = _cover_parts(plan, candidates, scorer, settings)
+        best = max((q.probability for q in quotes), default=best)
+    else:
+        if plan.is_list:
+            candidates, ranked = _read_on(question, retrieve, scorer, settings, candidates, ranked)
+        quotes = select_quotes(
+            ranked,
+            candidates,
+            threshold=settings.abstain_threshold,
+            limit=settings.max_list_sentences if plan.is_list else settings.max_answer_sentences,
+            max_words=settings.max_quote_words,
+            every_supporting=plan.is_list,
         )
-    # Passages in the order of their best sentence.
-    passage_order = list(dict.fromkeys(s.candidate for s in chosen))
+    if not quotes:
+        return _abstain(question, candidates, "no_evidence", NOT_COVERED, best)
+    if missing := _missing_names(question, candidates, quotes):
+        message = f"The documents do not mention {', '.join(missing)} in connection with this."
+        return _abstain(question, candidates, "unsupported_detail", message, best)
+    if not plan.is_multipart and plan.asks[0].lacks_detail(
+        " ".join(q.text(candidates) for q in quotes)
+    ):
+        message = "The documents do not give the figure or date this question asks for."
+        return _abstain(question, candidates, "unsupported_detail", message, best)
+    return _answer(question, plan, quotes, candidates, uncovered, best)
+
+
+def _ranked(scored: Sequence[ScoredSentence]) -> list[ScoredSentence]:
+    # Ties go to the better-retrieved passage, then the earlier sentence.
+    return sorted(scored, key=lambda s: (-s.probability, s.candidate, s.position))
+
+
+def _read_on(
+    question: str,
+    retrieve: Retrieve,
+    scorer: Scorer,
+    settings: Settings,
+    candidates: list[Candidate],
+    ranked: list[ScoredSentence],
+) -> tuple[list[Candidate], list[ScoredSentence]]:
+    """More passages for a list question, while the last ones read still held answers."""
+    threshold = settings.abstain_threshold
+    for _ in range(LIST_ROUNDS):
+        read = len(candidates)
+        tail = {c for c in range(read // 2, read)}
+        if not any(s.candidate in tail and s.probability >= threshold for s in ranked):
+            break
+        more = list(retrieve(min(read * 2, settings.max_k)))
+        if len(more) <= read:
+            break
+        candidates = [*candidates, *more[read:]]
+        ranked = _ranked([*ranked, *score_sentences(question, candidates, scorer, first=read)])
+    return candidates, ranked
+
+
+def _cover_parts(
+    plan: QuestionPlan,
+    candidates: Sequence[Candidate],
+    scorer: Scorer,
+    settings: Settings,
+) -> tuple[list[Quote], list[str]]:
+    """A quote for each ask of a multi-part question, and the asks nothing answers."""
+    chosen: list[Quote] = []
+    uncovered: list[str] = []
+    for ask in plan.asks:
+        ranked = [
+            s
+            for s in _ranked(score_sentences(ask.text, candidates, scorer))
+            if not ask.lacks_detail(s.text)
+        ]
+        answering = {
+            (s.candidate, s.position) for s in ranked if s.probability >= settings.abstain_threshold
+        }
+        if any((q.candidate, q.last) in answering for q in chosen):
+            continue  # an earlier quote answers this ask too
+        found = select_quotes(
+            ranked,
+            candidates,
+            threshold=settings.abstain_threshold,
+            limit=1,
+            max_words=settings.max_quote_words,
+            every_supporting=False,
+        )
+        if found:
+            chosen.append(found[0])
+        else:
+            uncovered.append(ask.text)
+    return chosen[: settings.max_answer_sentences], uncovered
+
+
+def _missing_names(
+    question: str, candidates: Sequence[Candidate], quotes: Sequence[Quote]
+) -> list[str]:
+    """Countries, blocs and organisations the question names that the cited passages never
+    mention (a bloc is mentioned by its members too; typos in the question are forgiven)."""
+    asked = {m.actor_id: m.surface for m in find_actors(question)}
+    for word in question.replace("?", " ").split()[1:]:
+        if word[:1].isupper() and (found := resolve_actor(word.strip(",.;:'\"()"))) is not None:
+            asked.setdefault(found.id, word)
+    if not asked:
+        return []
+    cited = " ".join(candidates[c].passage.text for c in {q.candidate for q in quotes})
+    present: set[str] = set()
+    for mention in find_actors(cited):
+        present |= related_ids(mention.actor_id) | {mention.actor_id}
+    return [surface for actor_id, surface in asked.items() if actor_id not in present]
+
+
+def _answer(
+    question: str,
+    plan: QuestionPlan,
+    quotes: Sequence[Quote],
+    candidates: Sequence[Candidate],
+    uncovered: Sequence[str],
+    best: float,
+) -> Answer:
+    if plan.is_list:
+        # A set reads in document order, grouped by passage.
+        def where(q: Quote) -> tuple[str, int, int]:
+            passage = candidates[q.candidate].passage
+            return (passage.source, passage.start, q.first)
+
+        ordered = sorted(quotes, key=where)
+    else:
+        ordered = list(quotes)
+    passage_order = list(dict.fromkeys(q.candidate for q in ordered))
     numbers = {c: n for n, c in enumerate(passage_order, start=1)}
-    parts: list[str] = []
-    citations: list[Citation] = []
+    parts = [f"{q.text(candidates)} [{numbers[q.candidate]}]" for q in ordered]
+    citations = []
     for c in passage_order:
-        # In the answer the passage's best sentence leads and the rest follow in document
-        # order; the quote keeps document order, so it reads as a span of the passage.
-        mine = [s for s in chosen if s.candidate == c]
-        parts += [f"{s.text} [{numbers[c]}]" for s in mine[:1] + sorted(mine[1:], key=_at)]
-        mine.sort(key=_at)
+        mine = sorted((q for q in ordered if q.candidate == c), key=lambda q: q.first)
         passage = candidates[c].passage
         citations.append(
             Citation(
                 **Citation.fields_of(passage),
                 n=numbers[c],
-                quote=" ".join(s.text for s in mine),
-                score=round(max(s.score for s in mine), 4),
+                quote=" ".join(q.text(candidates) for q in mine),
+                spans=[q.document_span(candidates) for q in mine],
+                headings=passage.headings,
+                score=round(max(q.probability for q in mine), 4),
             )
         )
     return Answer(
@@ -203,5 +200,34 @@ def compose_answer(
         answered=True,
         answer=" ".join(parts),
         citations=citations,
-        confidence=round(probability, 4),
+        confidence=round(best, 4),
+        uncovered=list(uncovered),
+    )
+
+
+def _abstain(
+    question: str,
+    candidates: Sequence[Candidate],
+    reason: AbstentionReason,
+    message: str,
+    best: float,
+) -> Answer:
+    return Answer(
+        question=question,
+        answered=False,
+        answer=message,
+        suggestions=[to_hit(rank, c) for rank, c in enumerate(candidates, 1)],
+        confidence=round(best, 4),
+        reason=reason,
+        message=message,
+    )
+
+
+def _language_message(code: str, settings: Settings) -> str:
+    languages = ", ".join(language_name(c) for c in settings.model_languages)
+    return (
+        f"The question seems to be in {language_name(code)}, but the embedding model "
+        f"({settings.embedding_model}) reads {languages}. Ask in {languages}, or set "
+        "QA_EMBEDDING_MODEL to a multilingual model (and QA_MODEL_LANGUAGES) and rebuild "
+        "the index."
     )

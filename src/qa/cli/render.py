@@ -35,13 +35,19 @@ def _where(item: Citation | Hit) -> str:
 def render_answer(answer: Answer, out: Console | None = None) -> None:
     out = out or console()
     if not answer.answered:
-        out.print(f"[bold yellow]{escape(answer.answer)}[/]")
+        out.print(f"[bold yellow]{escape(answer.message or answer.answer)}[/]")
+        if answer.reason:
+            out.print(f"[dim](reason: {answer.reason})[/]")
         if answer.suggestions:
             out.print("\nClosest passages:")
             for hit in answer.suggestions[:3]:
                 out.print(f"  • {escape(_where(hit))}: {escape(_clip(hit.text))}")
         return
     out.print(escape(answer.answer))
+    if answer.uncovered:
+        out.print(
+            f"[yellow]Not covered by the documents: {escape('; '.join(answer.uncovered))}.[/]"
+        )
     render_sources(answer.citations, out)
 
 
@@ -106,6 +112,7 @@ def render_eval(reports: Sequence[EvalReport], out: Console | None = None) -> No
     rows: list[tuple[str, str]] = [
         ("questions", "questions"), ("hit@1", "hit_at_1"), ("hit@3", "hit_at_3"),
         ("hit@10", "hit_at_10"), ("MRR", "mrr"), ("answer contains", "answer_contains"),
+        ("answer words p50", "answer_words_p50"),
         ("citation contains", "citation_contains"), ("answered (answerable)", "answered_rate"),
         ("abstention precision", "abstention_precision"),
         ("abstention recall", "abstention_recall"), ("latency p50 ms", "latency_ms_p50"),
@@ -113,7 +120,7 @@ def render_eval(reports: Sequence[EvalReport], out: Console | None = None) -> No
     ]  # fmt: skip
     for label, field in rows:
         values = [getattr(r, field) for r in reports]
-        if field in ("questions", "mrr") or field.startswith("latency"):
+        if field in ("questions", "mrr", "answer_words_p50") or field.startswith("latency"):
             cells = ["-" if v is None else f"{v:g}" for v in values]
         else:
             cells = [_pct(v) for v in values]

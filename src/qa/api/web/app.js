@@ -326,6 +326,14 @@
     return list;
   }
 
+  // Headlines for the `reason` of an abstention (see the README's answer reasons).
+  const REASON_TITLES = {
+    no_evidence: "Not covered by the documents",
+    unsupported_detail: "Not covered by the documents: the detail asked for is missing",
+    language: "Question not in the model's language",
+    empty_corpus: "No documents are indexed",
+  };
+
   function renderAnswer(answer) {
     clear(els.answerBody);
     els.answerQuestion.textContent = answer.question;
@@ -335,18 +343,28 @@
       const text = el("p", { className: "answer-text" });
       appendWithMarkers(text, answer.answer || "", citations);
       els.answerBody.append(text);
+      if ((answer.uncovered || []).length) {
+        els.answerBody.append(
+          el("p", {
+            className: "uncovered",
+            text: `Not covered by the documents: ${answer.uncovered.join("; ")}.`,
+          }),
+        );
+      }
       if (citations.length) {
         els.answerBody.append(el("h3", { text: "Sources" }), renderSources(citations));
       }
     } else {
       const box = el("div", { className: "not-covered" });
-      box.append(el("p", { className: "not-covered-title", text: "Not covered by the documents" }));
-      box.append(
-        el("p", {
-          text: "The documents do not answer this question. These passages came closest:",
-        }),
-      );
-      els.answerBody.append(box, el("h3", { text: "Closest passages" }), renderSuggestions(suggestions));
+      box.dataset.reason = answer.reason || "";
+      box.append(el("p", { className: "not-covered-title", text: REASON_TITLES[answer.reason] || REASON_TITLES.no_evidence }));
+      box.append(el("p", { className: "not-covered-message", text: answer.message || answer.answer || "" }));
+      if (suggestions.length) {
+        box.append(el("p", { text: "These passages came closest:" }));
+        els.answerBody.append(box, el("h3", { text: "Closest passages" }), renderSuggestions(suggestions));
+      } else {
+        els.answerBody.append(box);
+      }
     }
   }
 
@@ -614,7 +632,7 @@
       setStatus(
         answer.answered
           ? `Answer ready, citing ${plural(n, "source", "sources")}.`
-          : `Not covered by the documents. ${plural((answer.suggestions || []).length, "closest passage is", "closest passages are")} offered.`,
+          : `${REASON_TITLES[answer.reason] || REASON_TITLES.no_evidence}. ${plural((answer.suggestions || []).length, "closest passage is", "closest passages are")} offered.`,
       );
     } catch (err) {
       showError(err);

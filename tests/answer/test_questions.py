@@ -1,0 +1,59 @@
+"""Question analysis: list questions, multi-part questions and the detail an ask needs."""
+
+from __future__ import annotations
+
+import pytest
+
+from qa.answer.questions import is_list_question, plan_question
+
+
+@pytest.mark.parametrize(
+    ("question", "is_list"),
+    [
+        ("Which countries cooperate on battery supply chains?", True),
+        ("Who is working on hydrogen standards?", True),
+        ("Who works on semiconductor projects?", True),
+        ("What fields does China cooperate on?", True),
+        ("What does China cooperate on?", True),
+        ("List the platforms the EU and the US established.", True),
+        ("With which regions should Taiwan promote cooperation?", True),
+        ("What kind of standards does Japan want to internationalize?", False),
+        ("In which international body does China help coordinate standards?", False),
+        ("What forum did Korea set up for hydrogen?", False),
+        ("What does the Indian government promote for its EV industry?", False),
+        ("Who wrote this?", False),
+        ("What is the status of the process?", False),
+    ],
+)
+def test_questions_recognise_list_questions(question: str, is_list: bool) -> None:
+    assert is_list_question(question) is is_list
+
+
+def test_questions_split_multi_part_question_into_asks() -> None:
+    plan = plan_question("Which standard did China develop, and with how many countries?")
+    assert [a.text for a in plan.asks] == [
+        "Which standard did China develop",
+        "with how many countries",
+    ]
+    assert plan.is_multipart
+    assert not plan.asks[0].wants_number and plan.asks[1].wants_number
+
+
+def test_questions_single_ask_with_and_is_not_split() -> None:
+    plan = plan_question("What are the EU and the US strengthening cooperation on?")
+    assert not plan.is_multipart
+
+
+@pytest.mark.parametrize(
+    ("question", "evidence", "lacks"),
+    [
+        ("How many standards will Korea formulate?", "Korea will formulate 15 standards.", False),
+        ("How many standards will Korea formulate?", "Korea formulates standards.", True),
+        ("In what year did the programme start?", "It started in 2018.", False),
+        ("In what year did the programme start?", "It started long ago.", True),
+        ("When will Taiwan ban petrol cars?", "Taiwan raised fuel standards.", True),
+        ("What forum did Korea set up?", "Korea set up a forum.", False),
+    ],
+)
+def test_questions_ask_lacks_detail(question: str, evidence: str, lacks: bool) -> None:
+    assert plan_question(question).asks[0].lacks_detail(evidence) is lacks

@@ -1,0 +1,161 @@
+"""Selection and composition on hand-built passages with a deterministic fake scorer."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import numpy as np
+import pytest
+
+from qa.answer.compose import compose_answer
+from qa.chunking import split_sentences
+from qa.config import Settings
+from qa.models import Answer, Passage
+from qa.retrieval.retriever import Candidate
+
+KOREA = (
+    "The Korean government is cooperating with Australia and India to stabilize the supply of "
+    "raw materials for the EV and rechargeable battery industry chains. It has strengthened "
+    "cooperation regarding the international standards with countries which have developed "
+    "hydrogen technology and established a hydrogen economy standards forum. In addition, it "
+    "promotes technical cooperation between small and medium-sized enterprises."
+)
+CHINA = (
+    "China actively participates in the international technical standards system. It has "
+    "jointly developed the first international standard ISO 34501 in the field of autonomous "
+    "driving test scenarios with more than 20 countries."
+)
+
+
+class KeywordScorer:
+    """Probability = share of the question's content words in the sentence (no model)."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def score(
+        self,
+        question: str,
+        sentences: Sequence[str],
+        *,
+        titles: Sequence[str] | None = None,
+        previous: Sequence[str] | None = None,
+    ) -> np.ndarray:
+        self.calls += 1
+        words = {w for w in re.findall(r"[a-z0-9]{4,}", question.lower())}
+        out = []
+        for sentence in sentences:
+            found = {w for w in words if w in sentence.lower()}
+            out.append(len(found) / max(1, len(words)))
+        return np.asarray(out, dtype=np.float32)
+
+
+def _candidate(rank: int, text: str, start: int = 0, document: str = "doc") -> Candidate:
+    passage = Passage(
+        id=f"p{rank}",
+        document_id=document,
+        title="Key Fields",
+        source=f"{document}.txt",
+        start=start,
+        end=start + len(text),
+        text=text,
+        sentences=split_sentences(text),
+    )
+    return Candidate(rank, passage, 1.0 / (rank + 1), 0.5, 1.0)
+
+
+def _ask(
+    question: str, texts: Sequence[str], starts: Sequence[int] = (), **settings: object
+) -> Answer:
+    starts = starts or [1000 * i for i in range(len(texts))]
+    candidates = [
+        _candidate(i, t, start=s) for i, (t, s) in enumerate(zip(texts, starts, strict=True))
+    ]
+    values = {"abstain_threshold": 0.5, **settings}
+    return compose_answer(
+        question,
+        lambda n: candidates[:n],
+        KeywordScorer(),
+        Settings(**values),  # type: ignore[arg-type]
+        k=len(candidates),
+    )
+
+
+def test_selection_pronoun_led_sentence_is_quoted_with_its_subject() -> None:
+    answer = _ask("Which forum for hydrogen economy standards was established?", [KOREA, CHINA])
+    assert answer.answered
+    assert answer.answer.startswith("The Korean government is cooperating")
+    assert "hydrogen economy standards forum. [1]" in answer.answer
+    [citation] = answer.citations
+    [(a, b)] = citation.spans
+    assert KOREA[a:b] == citation.quote  # one verbatim span, document offsets
+
+
+def test_selection_drops_pronoun_sentence_whose_span_is_too_long() -> None:
+    answer = _ask(
+        "Which forum for hydrogen economy standards was established?",
+        [KOREA],
+        max_quote_words=20,
+    )
+    assert not answer.answered and answer.reason == "no_evidence"
+
+
+def test_selection_one_sentence_is_the_common_case() -> None:
+    answer = _ask("Which standard did China develop jointly for autonomous driving?", [CHINA])
+    assert answer.answered and len(answer.citations) == 1
+    assert answer.answer.count("[1]") == 1 and "ISO 34501" in answer.answer
+
+
+def test_selection_list_question_collects_every_supporting_passage_in_document_order() -> None:
+    answer = _ask(
+        "Which countries developed international standards?",
+        [CHINA, KOREA],  # China ranks first ...
+        starts=[2000, 0],  # ... but Korea's passage comes first in the document
+        abstain_threshold=0.6,
+    )
+    assert answer.answered
+    assert [c.document_id for c in answer.citations] == ["doc", "doc"]
+    # Ordered by position in the document (Korea's passage starts first), not by score.
+    assert answer.answer.index("Korean") < answer.answer.index("ISO 34501")
+
+
+def test_selection_multi_part_question_reports_uncovered_part() -> None:
+    answer = _ask(
+        "Which standard did China develop for autonomous driving, and what year was it published?",
+        [CHINA],
+    )
+    assert answer.answered and "ISO 34501" in answer.answer
+    assert answer.uncovered == ["what year was it published"]
+
+
+def test_selection_missing_name_is_unsupported_detail() -> None:
+    answer = _ask("Which international standards has Germany jointly developed?", [CHINA])
+    assert not answer.answered and answer.reason == "unsupported_detail"
+    assert "Germany" in (answer.message or "")
+
+
+def test_selection_misspelt_name_is_forgiven() -> None:
+    answer = _ask("What standards forum did Koreaa establish for hydrogen economy?", [KOREA])
+    assert answer.answered and "hydrogen economy standards forum" in answer.answer
+
+
+def test_selection_other_language_abstains_with_reason() -> None:
+    answer = _ask("中国在自动驾驶方面与谁合作?", [CHINA])
+    assert not answer.answered and answer.reason == "language"
+    assert "Chinese" in (answer.message or "") and "QA_EMBEDDING_MODEL" in (answer.message or "")
+
+
+def test_selection_empty_corpus_abstains_with_reason() -> None:
+    answer = _ask("What does China do?", [])
+    assert not answer.answered and answer.reason == "empty_corpus" and not answer.suggestions
+
+
+@pytest.mark.parametrize("threshold", [0.0, 0.3, 0.9])
+def test_selection_every_quote_clears_the_threshold(threshold: float) -> None:
+    answer = _ask(
+        "Which international standards were developed?",
+        [KOREA, CHINA],
+        abstain_threshold=threshold,
+    )
+    assert all(c.score >= threshold for c in answer.citations)
