@@ -154,8 +154,10 @@ class PassageDetail(_Frozen):
 
 
 class SkippedFile(_Frozen):
-    source: str
-    reason: str
+    """A corpus file left out of the index, and why."""
+
+    source: str = Field(description="Path relative to the corpus folder.")
+    reason: str = Field(description="Why it was skipped, without the file name.")
 
 
 class IngestReport(_Frozen):
@@ -202,6 +204,9 @@ class IndexStatus(_Frozen):
     build_id: str | None = None
     is_stale: bool = False
     stale_reasons: list[str] = Field(default_factory=list)
+    skipped: list[SkippedFile] = Field(
+        default_factory=list, description="Files the build left out, with why."
+    )
 
     @computed_field(description="Deprecated alias of `build_id`.")
     def version(self) -> str | None:
