@@ -131,11 +131,26 @@ def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     ]
     if any(p["type"] == "json_invalid" for p in problems):
         return error_response(400, "malformed_json", "The request body is not valid JSON.")
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if any(p["loc"] == ["body"] for p in problems) and not _is_json(media_type):
+        # The body was never parsed: FastAPI only reads JSON sent as JSON.
+        got = f"`{media_type}`" if media_type else "no content type"
+        return error_response(
+            415,
+            "unsupported_media_type",
+            f"The request body must be JSON, sent with `Content-Type: application/json` "
+            f"(got {got}).",
+            detail={"expected": "application/json", "received": media_type or None},
+        )
     first = problems[0] if problems else {"loc": [], "msg": "invalid request"}
     where = ".".join(str(part) for part in first["loc"]) or "request"
     return error_response(
         422, "invalid_request", f"Invalid {where}: {first['msg']}.", detail=problems
     )
+
+
+def _is_json(media_type: str) -> bool:
+    return media_type == "application/json" or media_type.endswith("+json")
 
 
 def _http_error(request: Request, exc: Exception) -> JSONResponse:
@@ -196,7 +211,7 @@ _DESCRIPTIONS = {
     401: "Missing or wrong API key.",
     404: "Unknown document or passage id.",
     413: "Request body or upload too large.",
-    415: "Unsupported document type.",
+    415: "Unsupported document type, or a body not sent as `application/json`.",
     422: "Invalid parameters (empty question, `k` out of range, unknown field).",
     503: "No index loaded yet: run `qa ingest`.",
 }
