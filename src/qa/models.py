@@ -13,6 +13,13 @@ from typing import Any, Literal
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, computed_field
 
 
+# What a question or query must contain: one character that is neither whitespace nor a
+# control character. Spelled out (no `\\s`), so that the JSON schema, pydantic, hypothesis
+# and `QAService.check_question` agree on every regex engine.
+_BLANK = r"\x00-\x20\x7f-\xa0\u1680\u2000-\u200b\u2028\u2029\u202f\u205f\u3000\ufeff"
+QUESTION_PATTERN = f"[^{_BLANK}]"
+
+
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True)
 

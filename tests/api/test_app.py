@@ -186,6 +186,9 @@ ERROR_CASES: list[tuple[str, str, dict[str, Any], int, str]] = [
     ("POST", "/search", {"json": {"q": "hydrogen"}}, 422, "invalid_request"),
     ("POST", "/search", {"json": {"query": "hydrogen", "k": 100}}, 422, "invalid_request"),
     ("POST", "/search", {"content": b"[1, 2", "headers": JSON}, 400, "malformed_json"),
+    # Control characters only: the schema's pattern refuses it (not the service, later).
+    ("POST", "/search", {"json": {"query": "\u001e\u001f"}}, 422, "invalid_request"),
+    ("GET", "/search", {"params": {"q": "\u001e\u001f"}}, 422, "invalid_request"),
     ("POST", "/search", {"json": {"query": "x", "documents": ["nope"]}}, 404, "not_found"),
     ("POST", "/ask", {"json": {"question": "x", "documents": ["nope"]}}, 404, "not_found"),
 ]
