@@ -254,8 +254,11 @@ def serve(ctx: click.Context, host: str | None, port: int | None, workers: int) 
     Example:  qa serve --port 8000
     """
     from qa.api.app import serve as run_server
+    from qa.api.app import startup_line
 
-    run_server(_settings(ctx, host=host, port=port), workers=workers)
+    settings = _settings(ctx, host=host, port=port)
+    click.echo(startup_line(settings))
+    run_server(settings, workers=workers)
 
 
 @main.command()
