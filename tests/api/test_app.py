@@ -207,6 +207,14 @@ def test_api_errors_use_the_canonical_body(
     assert response.headers["x-request-id"]
 
 
+def test_api_errors_give_remedies_in_http_terms(client: httpx.Client) -> None:
+    error = assert_error_body(client.get("/documents/no-such-document"), 404, "not_found")
+    assert "`GET /documents`" in error["message"] and "qa status" not in error["message"]
+    assert error["detail"] == {"remedy": "List documents with `GET /documents`."}
+    error = assert_error_body(client.get("/passages/no-such-passage"), 404, "not_found")
+    assert "`GET /search`" in error["message"]
+
+
 def test_api_json_sent_as_text_is_415_naming_the_expected_type(client: httpx.Client) -> None:
     response = client.post("/ask", content=json.dumps({"question": QUESTION}), headers=TEXT)
     error = assert_error_body(response, 415, "unsupported_media_type")

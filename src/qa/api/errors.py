@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
-from qa.errors import QAError
+from qa.errors import QAError, RemedyKey
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +31,13 @@ STATUS_BY_CODE: dict[str, int] = {
     "unsupported_format": 415,
     "config_error": 500,
     "qa_error": 500,
+}
+
+# Remedies in HTTP terms (see `QAError.explain`).
+REMEDIES: dict[RemedyKey, str] = {
+    "list_documents": "List documents with `GET /documents`.",
+    "find_passage": "Use a `passage_id` from `GET /search` hits or `POST /ask` citations.",
+    "build_index": "Run `qa ingest` on the server, or add a document with `POST /documents`.",
 }
 
 # Codes for errors raised by Starlette/FastAPI themselves, by status.
@@ -111,8 +118,9 @@ def _qa_error(request: Request, exc: Exception) -> JSONResponse:
     status_code = status_for(exc)
     if status_code >= 500 and status_code != 503:
         logger.error("%s on %s %s: %s", exc.code, request.method, request.url.path, exc)
-    detail = {"remedy": exc.remedy} if exc.remedy else None
-    return error_response(status_code, exc.code, str(exc), detail=detail)
+    remedy = exc.remedy_in(REMEDIES)
+    detail = {"remedy": remedy} if remedy else None
+    return error_response(status_code, exc.code, exc.explain(REMEDIES), detail=detail)
 
 
 def _api_error(request: Request, exc: Exception) -> JSONResponse:

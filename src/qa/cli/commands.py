@@ -16,10 +16,17 @@ from typing import Any, TypeVar
 import click
 
 from qa.config import Settings, load_settings
-from qa.errors import QAError
+from qa.errors import QAError, RemedyKey
 from qa.logs import configure_logging, quiet_libraries
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+# Remedies in command-line terms (see `QAError.explain`).
+REMEDIES: dict[RemedyKey, str] = {
+    "list_documents": "List documents with `qa status`.",
+    "find_passage": "Use a passage id from `qa search` or `qa ask --json`.",
+    "build_index": "Run `qa ingest` to build it.",
+}
 
 
 def handle_errors(func: F) -> F:
@@ -30,7 +37,7 @@ def handle_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except QAError as exc:
-            click.echo(f"error: {exc}", err=True)
+            click.echo(f"error: {exc.explain(REMEDIES)}", err=True)
             sys.exit(1)
 
     return wrapper  # type: ignore[return-value]

@@ -72,7 +72,9 @@ class IndexStore:
         path = self.current_build()
         if path is None:
             raise IndexNotFoundError(
-                f"No index in {self.root}.", remedy="Run `qa ingest` to build it."
+                f"No index in {self.root}.",
+                remedy="Run `qa ingest` to build it.",
+                remedy_key="build_index",
             )
         snapshot = IndexSnapshot.open(path)
         self.check(snapshot.manifest)
