@@ -43,3 +43,12 @@ def test_makefile_installs_pinned_torch_before_project() -> None:
     install = makefile.split("$(VENV)/.installed:", 1)[1]
     assert install.index("$(TORCH)") < install.index("-e .")
     assert "TORCH  := torch==2.13.0" in makefile
+
+
+def test_pyproject_licence_is_an_spdx_string() -> None:
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    # The table form ({text = ...}) makes setuptools print a deprecation warning per build.
+    assert project["license"] == "MIT"
+    assert not any(c.startswith("License ::") for c in project.get("classifiers", []))

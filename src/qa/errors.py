@@ -15,23 +15,51 @@
     └── NotFoundError               an unknown document or passage id
 
 "The corpus does not say" is not an error: it is an `Answer` with `answered=False`.
+
+A remedy that depends on the surface (list the documents: `qa status`, `GET /documents`
+or the `list_documents` tool) is a `RemedyKey`; each adapter words it in its one
+error-mapping place through `QAError.explain`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Literal
+
+# What the user should do next, when each surface says it in its own terms.
+RemedyKey = Literal["list_documents", "find_passage", "build_index"]
+
 
 class QAError(Exception):
-    """Base of every expected failure; `remedy` tells the user what to do."""
+    """Base of every expected failure; `remedy` tells the user what to do.
+
+    `remedy_key`, when set, names the remedy for `explain` to word per surface; `remedy`
+    is then the surface-neutral wording.
+    """
 
     code = "qa_error"
 
-    def __init__(self, message: str, *, remedy: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, remedy: str | None = None, remedy_key: RemedyKey | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.remedy = remedy
+        self.remedy_key = remedy_key
+
+    def remedy_in(self, remedies: Mapping[RemedyKey, str]) -> str | None:
+        """The remedy as one surface words it (`remedies`), else the neutral one."""
+        if self.remedy_key is not None and self.remedy_key in remedies:
+            return remedies[self.remedy_key]
+        return self.remedy
+
+    def explain(self, remedies: Mapping[RemedyKey, str]) -> str:
+        """The message followed by the remedy in one surface's terms."""
+        remedy = self.remedy_in(remedies)
+        return f"{self.message} {remedy}" if remedy else self.message
 
     def __str__(self) -> str:
-        return f"{self.message} {self.remedy}" if self.remedy else self.message
+        return self.explain({})
 
 
 class ConfigError(QAError):

@@ -13,6 +13,13 @@ from typing import Any, Literal
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, computed_field
 
 
+# What a question or query must contain: one character that is neither whitespace nor a
+# control character. Spelled out (no `\\s`), so that the JSON schema, pydantic, hypothesis
+# and `QAService.check_question` agree on every regex engine.
+_BLANK = r"\x00-\x20\x7f-\xa0\u1680\u2000-\u200b\u2028\u2029\u202f\u205f\u3000\ufeff"
+QUESTION_PATTERN = f"[^{_BLANK}]"
+
+
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -179,8 +186,10 @@ class PassageDetail(_Frozen):
 
 
 class SkippedFile(_Frozen):
-    source: str
-    reason: str
+    """A corpus file left out of the index, and why."""
+
+    source: str = Field(description="Path relative to the corpus folder.")
+    reason: str = Field(description="Why it was skipped, without the file name.")
 
 
 class IngestReport(_Frozen):
@@ -227,6 +236,9 @@ class IndexStatus(_Frozen):
     build_id: str | None = None
     is_stale: bool = False
     stale_reasons: list[str] = Field(default_factory=list)
+    skipped: list[SkippedFile] = Field(
+        default_factory=list, description="Files the build left out, with why."
+    )
 
     @computed_field(description="Deprecated alias of `build_id`.")
     def version(self) -> str | None:

@@ -8,6 +8,7 @@ reload swaps the snapshot without disturbing requests already in flight.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -33,6 +34,7 @@ from qa.models import (
     IndexInfo,
     IndexStatus,
     IngestReport,
+    QUESTION_PATTERN,
     PassageDetail,
     SearchResult,
 )
@@ -228,7 +230,7 @@ class QAService:
     def check_question(self, text: str, *, what: str = "question") -> str:
         """Strip `text` and enforce the length limits, or raise `QueryError`."""
         cleaned = text.strip() if isinstance(text, str) else ""
-        if not cleaned:
+        if not re.search(QUESTION_PATTERN, cleaned):  # the rule the JSON schemas state
             raise QueryError(
                 f"The {what} is empty.", remedy=f"Type a {what} with some words in it."
             )

@@ -158,7 +158,7 @@ ERROR_CASES: list[tuple[str, str, dict[str, Any], int, str]] = [
     ("DELETE", "/healthz", {}, 405, "method_not_allowed"),
     ("PUT", "/ask", {"json": {"question": QUESTION}}, 405, "method_not_allowed"),
     ("POST", "/ask", {"content": b'{"question": "cut', "headers": JSON}, 400, "malformed_json"),
-    ("POST", "/ask", {"content": b'{"question": "no content type"}'}, 422, "invalid_request"),
+    ("POST", "/ask", {"content": b'{"question": "no type"}'}, 415, "unsupported_media_type"),
     ("POST", "/ask", {"content": b"\xff\xfe not json", "headers": JSON}, 400, "bad_request"),
     ("POST", "/ask", {"json": {"question": 5}}, 422, "invalid_request"),
     ("POST", "/ask", {"json": {"question": QUESTION, "k": "five"}}, 422, "invalid_request"),
@@ -175,7 +175,8 @@ ERROR_CASES: list[tuple[str, str, dict[str, Any], int, str]] = [
     ("POST", "/ask", {"json": {"question": QUESTION, "k": True}}, 422, "invalid_request"),
     ("POST", "/ask", {"json": {"question": QUESTION, "k": "5"}}, 422, "invalid_request"),
     ("POST", "/ask", {"json": {"question": QUESTION, "k": 2.5}}, 422, "invalid_request"),
-    ("POST", "/ask", {"content": QUESTION, "headers": TEXT}, 422, "invalid_request"),
+    ("POST", "/ask", {"content": QUESTION, "headers": TEXT}, 415, "unsupported_media_type"),
+    ("POST", "/search", {"content": '{"query": "x"}', "headers": TEXT}, 415, "unsupported_media_type"),
     ("POST", "/ask", {"content": BIG_JSON, "headers": JSON}, 413, "payload_too_large"),
     ("GET", "/search", {}, 422, "invalid_request"),
     ("GET", "/search", {"params": {"q": ""}}, 422, "invalid_request"),
@@ -185,6 +186,9 @@ ERROR_CASES: list[tuple[str, str, dict[str, Any], int, str]] = [
     ("POST", "/search", {"json": {"q": "hydrogen"}}, 422, "invalid_request"),
     ("POST", "/search", {"json": {"query": "hydrogen", "k": 100}}, 422, "invalid_request"),
     ("POST", "/search", {"content": b"[1, 2", "headers": JSON}, 400, "malformed_json"),
+    # Control characters only: the schema's pattern refuses it (not the service, later).
+    ("POST", "/search", {"json": {"query": "\u001e\u001f"}}, 422, "invalid_request"),
+    ("GET", "/search", {"params": {"q": "\u001e\u001f"}}, 422, "invalid_request"),
     ("POST", "/search", {"json": {"query": "x", "documents": ["nope"]}}, 404, "not_found"),
     ("POST", "/ask", {"json": {"question": "x", "documents": ["nope"]}}, 404, "not_found"),
 ]
@@ -201,6 +205,21 @@ def test_api_errors_use_the_canonical_body(
     response = client.request(method, path, **kwargs)
     assert_error_body(response, status, code)
     assert response.headers["x-request-id"]
+
+
+def test_api_errors_give_remedies_in_http_terms(client: httpx.Client) -> None:
+    error = assert_error_body(client.get("/documents/no-such-document"), 404, "not_found")
+    assert "`GET /documents`" in error["message"] and "qa status" not in error["message"]
+    assert error["detail"] == {"remedy": "List documents with `GET /documents`."}
+    error = assert_error_body(client.get("/passages/no-such-passage"), 404, "not_found")
+    assert "`GET /search`" in error["message"]
+
+
+def test_api_json_sent_as_text_is_415_naming_the_expected_type(client: httpx.Client) -> None:
+    response = client.post("/ask", content=json.dumps({"question": QUESTION}), headers=TEXT)
+    error = assert_error_body(response, 415, "unsupported_media_type")
+    assert "application/json" in error["message"] and "text/plain" in error["message"]
+    assert error["detail"] == {"expected": "application/json", "received": "text/plain"}
 
 
 def test_api_rejects_chunked_body_over_the_limit(client: httpx.Client) -> None:

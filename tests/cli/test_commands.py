@@ -214,3 +214,9 @@ def test_chat_with_prompt_toolkit_line_editing(seed_service) -> None:
         run_chat(seed_service, prompt=lambda message: session.prompt(message), out=console)
     text = console.export_text()
     assert "hydrogen economy standards forum" in text and "bye" in text
+
+
+def test_cli_errors_give_remedies_in_command_line_terms(runner: CliRunner) -> None:
+    result = runner.invoke(main, ["search", "--document", "no-such-document", "hydrogen"])
+    assert result.exit_code == 1
+    assert "No document 'no-such-document'. List documents with `qa status`." in result.stderr

@@ -86,6 +86,56 @@ def test_store_skips_bad_files_and_indexes_the_rest(
     assert all(s.reason for s in report.skipped)
 
 
+def _skip_corpus(make_corpus, tmp_path: Path) -> tuple[Settings, Path]:
+    settings, corpus = make_corpus(
+        {
+            **DOCS,
+            "blob.bin": b"\x00\x01binary",
+            "empty.txt": "",
+            "run.sh": "#!/bin/sh\necho hi\n",
+            "x.pdf": b"%PDF-1.7 corrupt",
+        },
+        embedding_model=FAKE,
+    )
+    (tmp_path / "secret.txt").write_text("Outside the corpus.")
+    (corpus / "link.txt").symlink_to(tmp_path / "secret.txt")
+    return settings, corpus
+
+
+SKIPPED = ["blob.bin", "empty.txt", "link.txt", "run.sh", "x.pdf"]
+
+
+def test_store_status_remembers_skipped_files_instead_of_staying_stale(
+    make_corpus, fake_embedder: FakeEmbedder, tmp_path: Path
+) -> None:
+    settings, corpus = _skip_corpus(make_corpus, tmp_path)
+    _service(settings, fake_embedder).ingest()
+    status = QAService(settings).status()
+    assert not status.is_stale, status.stale_reasons
+    assert [s.source for s in status.skipped] == SKIPPED
+    again = _service(settings, fake_embedder).ingest()
+    assert again.embedded_passages == 0 and [s.source for s in again.skipped] == SKIPPED
+    # A skipped file that changes makes the index stale again, until ingest reads it.
+    (corpus / "empty.txt").write_text("Empty\n\nNow it has a rule on charging plugs.")
+    assert QAService(settings).status().stale_reasons == ["changed file empty.txt"]
+    report = _service(settings, fake_embedder).ingest()
+    assert report.added == ["empty.txt"] and "empty.txt" not in [s.source for s in report.skipped]
+    assert not QAService(settings).status().is_stale
+
+
+def test_store_lists_each_skip_once_with_its_reason(
+    make_corpus, fake_embedder: FakeEmbedder, tmp_path: Path
+) -> None:
+    settings, _ = _skip_corpus(make_corpus, tmp_path)
+    report = _service(settings, fake_embedder).ingest()
+    reasons = {s.source: s.reason for s in report.skipped}
+    assert list(reasons) == SKIPPED  # the link outside the corpus is in the list too
+    assert reasons["link.txt"] == "it links outside the corpus."
+    assert reasons["blob.bin"] == "unsupported file type '.bin'."
+    assert all(source not in reason for source, reason in reasons.items())
+    assert QAService(settings).status().skipped == report.skipped
+
+
 class ExplodingEmbedder(FakeEmbedder):
     def __init__(self, fail_after: int) -> None:
         super().__init__()

@@ -145,3 +145,18 @@ def test_tools_render_answer_abstention_labels_suggestions_as_not_answering() ->
     assert '1. Cooperation — "Batteries are mentioned here."' in text
     assert text.endswith('…"')
     assert "Sources:" not in text
+
+
+def test_tools_errors_give_remedies_in_mcp_terms(seed_service) -> None:  # type: ignore[no-untyped-def]
+    from mcp.server.mcpserver.exceptions import ToolError
+
+    from qa.mcp.tools import QATools, ServiceSlot
+
+    tools = QATools(ServiceSlot(seed_service))
+    with pytest.raises(ToolError) as unknown_document:
+        tools.search("hydrogen", documents=["no-such-document"])
+    assert "`list_documents` tool" in str(unknown_document.value)
+    assert "qa status" not in str(unknown_document.value)
+    with pytest.raises(ToolError) as unknown_passage:
+        tools.get_passage("no-such-passage")
+    assert "`search` hits" in str(unknown_passage.value)

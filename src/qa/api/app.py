@@ -170,6 +170,17 @@ def settings_environ(settings: Settings) -> dict[str, str | None]:
     return environ
 
 
+def startup_line(settings: Settings) -> str:
+    """The one line `qa serve` prints: where each surface is, and whether a key is needed."""
+    host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    base = f"http://{host}:{settings.port}"
+    key = "API key required (QA_API_KEY)" if settings.api_key else "no API key required"
+    return (
+        f"qa serving {base}/ (web page) · {base}/docs (HTTP API) · {base}/v1 (OpenAI) · "
+        f"{base}/mcp (MCP) · {key}"
+    )
+
+
 def serve(settings: Settings, *, workers: int = 1) -> None:
     """Run the HTTP service under uvicorn on `settings.host:settings.port` until stopped.
 

@@ -7,10 +7,11 @@ from typing import Annotated, cast
 from fastapi import Depends, Request
 from pydantic import BaseModel, ConfigDict, field_validator
 
+from qa.models import QUESTION_PATTERN
 from qa.service import QAService
 
-# A question must contain something besides whitespace.
-NOT_BLANK = r"\S"
+# A question must contain something besides whitespace and control characters.
+NOT_BLANK = QUESTION_PATTERN
 
 
 class RequestBody(BaseModel):

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
-from qa.errors import QAError
+from qa.errors import QAError, RemedyKey
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +31,13 @@ STATUS_BY_CODE: dict[str, int] = {
     "unsupported_format": 415,
     "config_error": 500,
     "qa_error": 500,
+}
+
+# Remedies in HTTP terms (see `QAError.explain`).
+REMEDIES: dict[RemedyKey, str] = {
+    "list_documents": "List documents with `GET /documents`.",
+    "find_passage": "Use a `passage_id` from `GET /search` hits or `POST /ask` citations.",
+    "build_index": "Run `qa ingest` on the server, or add a document with `POST /documents`.",
 }
 
 # Codes for errors raised by Starlette/FastAPI themselves, by status.
@@ -111,8 +118,9 @@ def _qa_error(request: Request, exc: Exception) -> JSONResponse:
     status_code = status_for(exc)
     if status_code >= 500 and status_code != 503:
         logger.error("%s on %s %s: %s", exc.code, request.method, request.url.path, exc)
-    detail = {"remedy": exc.remedy} if exc.remedy else None
-    return error_response(status_code, exc.code, str(exc), detail=detail)
+    remedy = exc.remedy_in(REMEDIES)
+    detail = {"remedy": remedy} if remedy else None
+    return error_response(status_code, exc.code, exc.explain(REMEDIES), detail=detail)
 
 
 def _api_error(request: Request, exc: Exception) -> JSONResponse:
@@ -131,11 +139,26 @@ def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     ]
     if any(p["type"] == "json_invalid" for p in problems):
         return error_response(400, "malformed_json", "The request body is not valid JSON.")
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if any(p["loc"] == ["body"] for p in problems) and not _is_json(media_type):
+        # The body was never parsed: FastAPI only reads JSON sent as JSON.
+        got = f"`{media_type}`" if media_type else "no content type"
+        return error_response(
+            415,
+            "unsupported_media_type",
+            f"The request body must be JSON, sent with `Content-Type: application/json` "
+            f"(got {got}).",
+            detail={"expected": "application/json", "received": media_type or None},
+        )
     first = problems[0] if problems else {"loc": [], "msg": "invalid request"}
     where = ".".join(str(part) for part in first["loc"]) or "request"
     return error_response(
         422, "invalid_request", f"Invalid {where}: {first['msg']}.", detail=problems
     )
+
+
+def _is_json(media_type: str) -> bool:
+    return media_type == "application/json" or media_type.endswith("+json")
 
 
 def _http_error(request: Request, exc: Exception) -> JSONResponse:
@@ -196,7 +219,7 @@ _DESCRIPTIONS = {
     401: "Missing or wrong API key.",
     404: "Unknown document or passage id.",
     413: "Request body or upload too large.",
-    415: "Unsupported document type.",
+    415: "Unsupported document type, or a body not sent as `application/json`.",
     422: "Invalid parameters (empty question, `k` out of range, unknown field).",
     503: "No index loaded yet: run `qa ingest`.",
 }

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 from rich.markup import escape
 
+from qa.cli.commands import REMEDIES
 from qa.cli.render import render_answer, render_sources
 from qa.errors import QAError
 from qa.models import Answer
@@ -93,7 +94,7 @@ def run_chat(
         try:
             last = service.ask(line, k=k)
         except QAError as exc:
-            out.print(f"[red]error:[/] {escape(str(exc))}")
+            out.print(f"[red]error:[/] {escape(exc.explain(REMEDIES))}")
             continue
         render_answer(last, out)
         out.print()

@@ -16,10 +16,17 @@ from typing import Any, TypeVar
 import click
 
 from qa.config import Settings, load_settings
-from qa.errors import QAError
+from qa.errors import QAError, RemedyKey
 from qa.logs import configure_logging, quiet_libraries
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+# Remedies in command-line terms (see `QAError.explain`).
+REMEDIES: dict[RemedyKey, str] = {
+    "list_documents": "List documents with `qa status`.",
+    "find_passage": "Use a passage id from `qa search` or `qa ask --json`.",
+    "build_index": "Run `qa ingest` to build it.",
+}
 
 
 def handle_errors(func: F) -> F:
@@ -30,7 +37,7 @@ def handle_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except QAError as exc:
-            click.echo(f"error: {exc}", err=True)
+            click.echo(f"error: {exc.explain(REMEDIES)}", err=True)
             sys.exit(1)
 
     return wrapper  # type: ignore[return-value]
@@ -254,8 +261,11 @@ def serve(ctx: click.Context, host: str | None, port: int | None, workers: int) 
     Example:  qa serve --port 8000
     """
     from qa.api.app import serve as run_server
+    from qa.api.app import startup_line
 
-    run_server(_settings(ctx, host=host, port=port), workers=workers)
+    settings = _settings(ctx, host=host, port=port)
+    click.echo(startup_line(settings))
+    run_server(settings, workers=workers)
 
 
 @main.command()

@@ -13,7 +13,15 @@ from rich.markup import escape
 from rich.table import Table
 
 from qa.formats import describe_formats
-from qa.models import Answer, Citation, Hit, IndexStatus, IngestReport, SearchResult
+from qa.models import (
+    Answer,
+    Citation,
+    Hit,
+    IndexStatus,
+    IngestReport,
+    SearchResult,
+    SkippedFile,
+)
 
 if TYPE_CHECKING:
     from qa.evaluation import EvalReport
@@ -82,6 +90,7 @@ def render_status(status: IndexStatus, out: Console | None = None) -> None:
         out.print("[yellow]Stale[/]   " + "; ".join(status.stale_reasons) + " — run `qa ingest`")
     else:
         out.print("Fresh   the index matches the corpus")
+    render_skipped(status.skipped, out)
     table = Table("id", "title", "source", "pages", "passages")
     shown = status.documents[:STATUS_ROWS]
     for d in shown:
@@ -99,10 +108,15 @@ def render_ingest(report: IngestReport, out: Console | None = None) -> None:
         f"removed, {len(report.unchanged)} unchanged; {report.embedded_passages} passages "
         f"embedded) in {report.seconds:.1f}s."
     )
-    for skipped in report.skipped:
-        out.print(f"[yellow]Skipped[/] {escape(skipped.source)}: {escape(skipped.reason)}")
+    render_skipped(report.skipped, out)
     if report.documents == 0:
         out.print(f"[yellow]The index is empty:[/] add {describe_formats()} files to the corpus.")
+
+
+def render_skipped(skipped: Sequence[SkippedFile], out: Console) -> None:
+    """One line per skipped file, the same in the ingest summary and in status."""
+    for item in skipped:
+        out.print(f"[yellow]Skipped[/] {escape(item.source)}: {escape(item.reason)}")
 
 
 def render_eval(reports: Sequence[EvalReport], out: Console | None = None) -> None:

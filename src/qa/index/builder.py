@@ -85,7 +85,15 @@ class IndexBuilder:
             embedded = self._fill_vectors(
                 staging, documents, passages, new_passages, previous, encoder, progress or _silent
             )
-            self.store.publish(staging, documents, passages, plan.stats, embedder, previous)
+            self.store.publish(
+                staging,
+                documents,
+                passages,
+                plan.stats,
+                embedder,
+                previous,
+                skipped=plan.skipped_entries(),
+            )
             shutil.rmtree(self.store.root / layout.CACHE, ignore_errors=True)
         return plan.report(len(passages), embedded, time.perf_counter() - started)
 

@@ -55,6 +55,18 @@ class DocumentEntry(BaseModel):
     mtime_ns: int = -1
 
 
+class SkippedEntry(BaseModel):
+    """A file a build skipped, with why: remembered so that status does not call the
+    index stale for it until the file changes."""
+
+    model_config = ConfigDict(frozen=True)
+
+    reason: str
+    size: int = -1
+    mtime_ns: int = -1
+    content_hash: str = ""
+
+
 class Manifest(BaseModel):
     """`manifest.json`: what was built, with what, from what."""
 
@@ -72,6 +84,8 @@ class Manifest(BaseModel):
     passage_count: int
     sentence_count: int
     documents: dict[str, DocumentEntry]  # by source path
+    skipped: dict[str, SkippedEntry] = {}  # by source path; older builds lack it
+    corpus_dir: str | None = None  # the corpus folder the build was made from
 
 
 def read_manifest(build: Path) -> Manifest:

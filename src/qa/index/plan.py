@@ -13,7 +13,7 @@ from pathlib import Path
 
 from qa.config import Settings
 from qa.errors import DocumentParseError
-from qa.index.layout import DocumentEntry
+from qa.index.layout import DocumentEntry, SkippedEntry
 from qa.index.snapshot import IndexSnapshot
 from qa.ingest.corpus import discover, read_document
 from qa.models import Document, IngestReport, SkippedFile
@@ -35,9 +35,18 @@ def stat_key(path: Path) -> tuple[int, int]:
     return stat.st_size, stat.st_mtime_ns
 
 
-def is_unchanged(path: Path, entry: DocumentEntry) -> bool:
+def is_unchanged(path: Path, entry: DocumentEntry | SkippedEntry) -> bool:
     """Same size and mtime as recorded, or else the same SHA-256 (a touched, unedited file)."""
     return stat_key(path) == (entry.size, entry.mtime_ns) or entry.content_hash == file_hash(path)
+
+
+def skip_reason(exc: DocumentParseError | OSError, source: str) -> str:
+    """Why `source` was skipped, without repeating its name (the skip line shows it)."""
+    if isinstance(exc, DocumentParseError):
+        reason = exc.message.removeprefix(f"{source}: ").removeprefix(f"{source} ")
+    else:
+        reason = exc.strerror or str(exc)
+    return reason if reason.endswith(".") else f"{reason}."
 
 
 class ChangePlan:
@@ -50,13 +59,32 @@ class ChangePlan:
         self.changed: list[str] = []
         self.removed: list[str] = []
         self.unchanged: list[str] = []
-        self.skipped: list[SkippedFile] = []
+        # Every file left out of the build, by source, with why (recorded in the manifest).
+        self.skips: dict[str, SkippedEntry] = {}
+        self.known_skips: dict[str, SkippedEntry] = {}
         # Taken before a file is read, so an edit made during the build shows next time.
         self.stats: dict[str, tuple[int, int]] = {}
 
     @property
+    def skipped(self) -> list[SkippedFile]:
+        """The skipped files, one per source, in source order."""
+        return [SkippedFile(source=s, reason=e.reason) for s, e in sorted(self.skips.items())]
+
+    @property
     def has_changes(self) -> bool:
-        return bool(self.fresh or self.removed)
+        """True when a new build is needed: documents, or the skipped files, changed."""
+        return bool(self.fresh or self.removed) or self.skips != self.known_skips
+
+    def skip(self, source: str, reason: str, path: Path | None = None) -> None:
+        """Leave `source` out of the build, remembering why and the file's size and mtime."""
+        size = mtime_ns = -1
+        if path is not None:
+            try:
+                size, mtime_ns = stat_key(path)
+            except OSError:
+                pass
+        logger.info("skipped %s: %s", source, reason)
+        self.skips[source] = SkippedEntry(reason=reason, size=size, mtime_ns=mtime_ns)
 
     @classmethod
     def make(
@@ -65,8 +93,10 @@ class ChangePlan:
         plan = cls()
         root = settings.corpus_dir
         known = previous.manifest.documents if previous else {}
+        plan.known_skips = dict(previous.manifest.skipped) if previous else {}
+        links: list[SkippedFile] = []
         scanned: set[str] = set()
-        for path, source in discover(root, paths):
+        for path, source in discover(root, paths, skipped=links):
             scanned.add(source)
             entry = known.get(source)
             try:
@@ -75,16 +105,24 @@ class ChangePlan:
                     plan.kept.append(previous.document(entry.id))
                     plan.unchanged.append(source)
                     continue
+                old_skip = plan.known_skips.get(source)
+                if entry is None and old_skip is not None and is_unchanged(path, old_skip):
+                    plan.skips[source] = old_skip  # the same file fails the same way
+                    continue
                 document = read_document(
                     path, root, source=source, max_bytes=settings.max_file_bytes
                 )
                 plan.fresh.append(document)
             except (DocumentParseError, OSError) as exc:
-                reason = exc.message if isinstance(exc, DocumentParseError) else str(exc)
-                logger.warning("skipped %s", reason)
-                plan.skipped.append(SkippedFile(source=source, reason=reason))
+                plan.skip(source, skip_reason(exc, source), path)
                 continue
             (plan.changed if entry else plan.added).append(source)
+        for link in links:
+            scanned.add(link.source)
+            plan.skip(link.source, link.reason, root / link.source)
+        for source, skip in plan.known_skips.items():
+            if source not in scanned and paths and (root / source).exists():
+                plan.skips[source] = skip  # outside the paths given
         for source, entry in known.items():
             if source in scanned:
                 continue
@@ -96,6 +134,10 @@ class ChangePlan:
                 plan.removed.append(source)
         plan._dedupe_ids()
         return plan
+
+    def skipped_entries(self) -> dict[str, SkippedEntry]:
+        """The skips to record in the manifest, by source."""
+        return dict(sorted(self.skips.items()))
 
     def _dedupe_ids(self) -> None:
         # Two sources can slug to one id (a.txt vs A.txt); suffix the later ones.

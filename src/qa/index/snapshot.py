@@ -109,7 +109,9 @@ class IndexSnapshot:
         found = self._documents.get(document_id) or self._by_source.get(document_id)
         if found is None:
             raise NotFoundError(
-                f"No document {document_id!r}.", remedy="List documents with `qa status`."
+                f"No document {document_id!r}.",
+                remedy="List the documents to see their ids.",
+                remedy_key="list_documents",
             )
         return found
 
@@ -158,7 +160,9 @@ class IndexSnapshot:
         row = self._rows_by_id.get(passage_id)
         if row is None:
             raise NotFoundError(
-                f"No passage {passage_id!r}.", remedy="Use an id from a search hit."
+                f"No passage {passage_id!r}.",
+                remedy="Use a passage id from a search hit or a citation.",
+                remedy_key="find_passage",
             )
         return row
 

@@ -13,7 +13,7 @@ import os
 import secrets
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,12 +26,18 @@ from qa.config import Settings
 from qa.encoders.base import Embedder
 from qa.errors import IndexMismatchError, IndexNotFoundError
 from qa.index import layout
-from qa.index.layout import SCHEMA_VERSION, DocumentEntry, Manifest, write_manifest
+from qa.index.layout import (
+    SCHEMA_VERSION,
+    DocumentEntry,
+    Manifest,
+    SkippedEntry,
+    write_manifest,
+)
 from qa.index.plan import is_unchanged
 from qa.index.snapshot import IndexSnapshot
 from qa.index.writer import write_build
 from qa.ingest.corpus import discover
-from qa.models import Document, IndexStatus, Passage
+from qa.models import Document, IndexStatus, Passage, SkippedFile
 
 logger = logging.getLogger(__name__)
 
@@ -66,7 +72,9 @@ class IndexStore:
         path = self.current_build()
         if path is None:
             raise IndexNotFoundError(
-                f"No index in {self.root}.", remedy="Run `qa ingest` to build it."
+                f"No index in {self.root}.",
+                remedy="Run `qa ingest` to build it.",
+                remedy_key="build_index",
             )
         snapshot = IndexSnapshot.open(path)
         self.check(snapshot.manifest)
@@ -115,6 +123,7 @@ class IndexStore:
             build_id=manifest.build_id,
             is_stale=bool(reasons := self.stale_reasons(manifest)),
             stale_reasons=reasons,
+            skipped=[SkippedFile(source=s, reason=e.reason) for s, e in manifest.skipped.items()],
         )
 
     def stale_reasons(self, manifest: Manifest) -> list[str]:
@@ -127,14 +136,21 @@ class IndexStore:
         root = self.settings.corpus_dir
         seen: set[str] = set()
         if root.is_dir():
-            for path, source in discover(root):
+            links: list[SkippedFile] = []
+            for path, source in discover(root, skipped=links):
                 seen.add(source)
-                entry = manifest.documents.get(source)
+                entry = manifest.documents.get(source) or manifest.skipped.get(source)
                 if entry is None:
                     reasons.append(f"new file {source}")
                 elif not is_unchanged(path, entry):
                     reasons.append(f"changed file {source}")
-        reasons += [f"removed file {s}" for s in manifest.documents if s not in seen]
+            for link in links:
+                seen.add(link.source)
+                if link.source not in manifest.skipped:
+                    reasons.append(f"new file {link.source}")
+        reasons += [
+            f"removed file {s}" for s in [*manifest.documents, *manifest.skipped] if s not in seen
+        ]
         return reasons
 
     # -- writing -----------------------------------------------------------------------
@@ -181,6 +197,8 @@ class IndexStore:
         stats: dict[str, tuple[int, int]],
         embedder: Embedder,
         previous: IndexSnapshot | None,
+        *,
+        skipped: Mapping[str, SkippedEntry] | None = None,
     ) -> None:
         """Write the engines and manifest into `staging`, then swap it in as `current`."""
         build_id = staging.name.removeprefix(".").removesuffix(".partial")
@@ -212,6 +230,8 @@ class IndexStore:
                 )
                 for d in documents
             },
+            skipped=dict(skipped or {}),
+            corpus_dir=str(self.settings.corpus_dir.resolve()),
         )
         write_manifest(staging, manifest)
         final = self.builds / build_id

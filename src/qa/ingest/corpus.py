@@ -22,12 +22,13 @@ from qa.ingest.normalize import (
     label_front_matter,
     squash,
 )
-from qa.models import Document
+from qa.models import Document, SkippedFile
 
 logger = logging.getLogger(__name__)
 
 _WESTERN = ("cp1252", "latin_1", "iso8859_15")
 _SLUG = re.compile(r"[^a-z0-9]+")
+LINK_OUTSIDE = "it links outside the corpus."
 
 
 def safe_corpus_path(corpus_dir: Path, name: str) -> Path:
@@ -56,10 +57,16 @@ def safe_corpus_path(corpus_dir: Path, name: str) -> Path:
     return target
 
 
-def discover(corpus_dir: Path, paths: Sequence[Path] | None = None) -> Iterator[tuple[Path, str]]:
+def discover(
+    corpus_dir: Path,
+    paths: Sequence[Path] | None = None,
+    *,
+    skipped: list[SkippedFile] | None = None,
+) -> Iterator[tuple[Path, str]]:
     """(path, source) of every non-hidden file under `paths` (default: the corpus), sorted.
 
-    `source` is the path relative to the corpus. Links that lead outside it are skipped.
+    `source` is the path relative to the corpus. Links that lead outside it are not
+    yielded: they are appended to `skipped`, with the reason, when it is given.
     """
     root = corpus_dir.resolve()
     if not root.is_dir():
@@ -82,7 +89,8 @@ def discover(corpus_dir: Path, paths: Sequence[Path] | None = None) -> Iterator[
             if not candidate.is_file() or any(p.startswith(".") for p in relative.parts):
                 continue
             if not candidate.resolve().is_relative_to(root):
-                logger.warning("skipped %s: it links outside the corpus", relative.as_posix())
+                if skipped is not None:
+                    skipped.append(SkippedFile(source=relative.as_posix(), reason=LINK_OUTSIDE))
                 continue
             yield candidate, relative.as_posix()
 

@@ -24,7 +24,7 @@ from starlette.types import ASGIApp
 from qa import version as qa_version
 from qa.errors import NotFoundError, QAError
 from qa.logs import configure_logging
-from qa.mcp.tools import TOOL_NAMES, TOOL_TITLES, QATools, ServiceSlot
+from qa.mcp.tools import REMEDIES, TOOL_NAMES, TOOL_TITLES, QATools, ServiceSlot
 from qa.models import DocumentDetail
 
 if TYPE_CHECKING:
@@ -134,9 +134,9 @@ def create_mcp_server(
             detail: DocumentDetail = slot.get().document(id)
             return detail.text
         except NotFoundError as exc:
-            raise ResourceNotFoundError(str(exc)) from exc
+            raise ResourceNotFoundError(exc.explain(REMEDIES)) from exc
         except QAError as exc:
-            raise ResourceError(str(exc)) from exc
+            raise ResourceError(exc.explain(REMEDIES)) from exc
 
     return server
 

@@ -13,7 +13,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import CallToolResult, TextContent
 from pydantic import BaseModel, ConfigDict, Field
 
-from qa.errors import QAError
+from qa.errors import QAError, RemedyKey
 from qa.models import Answer, DocumentInfo, PassageDetail, SearchResult
 from qa.plaintext import render_answer, render_documents, render_passage, render_search
 
@@ -23,6 +23,13 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 _T = TypeVar("_T")
+
+# Remedies in MCP terms, for the model reading the tool error (see `QAError.explain`).
+REMEDIES: dict[RemedyKey, str] = {
+    "list_documents": "Call the `list_documents` tool for the document ids.",
+    "find_passage": "Use a passage_id from `search` hits or `ask` citations.",
+    "build_index": "No documents are indexed yet: ask the user to run `qa ingest`.",
+}
 
 TOOL_NAMES = ("ask", "search", "get_passage", "list_documents")
 TOOL_TITLES = {
@@ -57,7 +64,7 @@ class ServiceSlot:
         try:
             return fn(self.get())
         except QAError as exc:
-            raise ToolError(str(exc)) from exc
+            raise ToolError(exc.explain(REMEDIES)) from exc
 
     def preload(self) -> None:
         """Load the index and model now, so the first question is fast; failures wait

@@ -42,7 +42,7 @@ def questions_router(settings: Settings) -> APIRouter:
     @router.post(
         "/ask",
         response_model=Answer,
-        responses=error_responses(400, 401, 404, 413, 422, 503),
+        responses=error_responses(400, 401, 404, 413, 415, 422, 503),
     )
     async def ask(body: AskRequest, service: ServiceDep) -> Answer:
         """Answer a question with sentences quoted from the corpus and their citations,
@@ -67,7 +67,7 @@ def questions_router(settings: Settings) -> APIRouter:
     @router.post(
         "/search",
         response_model=SearchResult,
-        responses=error_responses(400, 401, 404, 413, 422, 503),
+        responses=error_responses(400, 401, 404, 413, 415, 422, 503),
     )
     async def search_post(body: SearchRequest, service: ServiceDep) -> SearchResult:
         """The top-`k` passages for `query`, optionally within some documents."""
