@@ -10,11 +10,11 @@ import hashlib
 import logging
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Protocol
 
 from qa.config import Settings
 from qa.errors import DocumentParseError
-from qa.index.layout import DocumentEntry
-from qa.index.snapshot import IndexSnapshot
+from qa.index.layout import DocumentEntry, Manifest
 from qa.ingest.corpus import discover, read_document
 from qa.models import Document, IngestReport, SkippedFile
 
@@ -40,6 +40,15 @@ def is_unchanged(path: Path, entry: DocumentEntry) -> bool:
     return stat_key(path) == (entry.size, entry.mtime_ns) or entry.content_hash == file_hash(path)
 
 
+class PreviousBuild(Protocol):
+    """What a plan reads of the previous build (an `IndexSnapshot`, or a Milvus version)."""
+
+    @property
+    def manifest(self) -> Manifest: ...
+
+    def document(self, document_id: str) -> Document: ...
+
+
 class ChangePlan:
     """Which documents are kept from the previous build, re-read, removed or skipped."""
 
@@ -60,7 +69,7 @@ class ChangePlan:
 
     @classmethod
     def make(
-        cls, settings: Settings, previous: IndexSnapshot | None, paths: Sequence[Path] | None
+        cls, settings: Settings, previous: PreviousBuild | None, paths: Sequence[Path] | None
     ) -> ChangePlan:
         plan = cls()
         root = settings.corpus_dir
