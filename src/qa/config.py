@@ -22,6 +22,25 @@ class Settings(BaseSettings):
     corpus_dir: Path = Field(Path("corpus"), description="Folder of source documents.")
     index_dir: Path = Field(Path("index"), description="Folder of the built index.")
 
+    # where the index lives
+    index_backend: Literal["local", "milvus"] = Field(
+        "local",
+        description="`local` (FAISS + BM25 files in QA_INDEX_DIR) or `milvus` (QA_MILVUS_URI).",
+    )
+    milvus_uri: str | None = Field(
+        None,
+        description="Milvus: a file path is embedded Milvus Lite, `http://host:19530` a server "
+        "or cluster; default `<QA_INDEX_DIR>/milvus.db`.",
+    )
+    milvus_token: str | None = Field(
+        None, description="Milvus: token (`user:password` or API key), when the server needs one."
+    )
+    milvus_collection: str | None = Field(
+        None,
+        description="Milvus: passage collection name; default derived from QA_CORPUS_DIR.",
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,200}$",
+    )
+
     # embedding and chunking
     embedding_model: str = Field(
         DEFAULT_MODEL,

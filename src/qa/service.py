@@ -1,8 +1,9 @@
 """`QAService`: the one core object behind the CLI, HTTP, MCP and OpenAI surfaces.
 
-It owns the settings, the embedder and the currently loaded index snapshot. Reads
-(ask, search, documents) use an immutable snapshot, so a concurrent ingest or hot
-reload swaps the snapshot without disturbing requests already in flight.
+It owns the settings, the embedder, the index backend (`qa.backends`: local folder or
+Milvus) and the reader currently open on it. Reads (ask, search, documents) use one
+reader, so a concurrent ingest or hot reload swaps it without disturbing requests
+already in flight.
 """
 
 from __future__ import annotations
@@ -16,11 +17,13 @@ from typing import NamedTuple
 
 from qa.answer.compose import compose_answer
 from qa.answer.scoring import Scorer
+from qa.backends.base import IndexBackend, IndexReader, open_backend
+from qa.backends.local import LocalBackend, LocalReader
 from qa.config import Settings
 from qa.encoders.base import Embedder, QueryEncoder
 from qa.encoders.scorer import load_scorer
 from qa.encoders.sentence_transformer import load_embedder, load_query_encoder
-from qa.errors import CorpusError, DocumentParseError, QueryError
+from qa.errors import ConfigError, CorpusError, DocumentParseError, QueryError
 from qa.formats import describe_formats
 from qa.index import layout
 from qa.index.builder import IndexBuilder, Progress
@@ -28,17 +31,17 @@ from qa.index.snapshot import IndexSnapshot
 from qa.index.store import IndexStore
 from qa.ingest.corpus import read_document, safe_corpus_path
 from qa.models import (
+    QUESTION_PATTERN,
     Answer,
     DocumentDetail,
     DocumentInfo,
     IndexInfo,
     IndexStatus,
     IngestReport,
-    QUESTION_PATTERN,
     PassageDetail,
     SearchResult,
 )
-from qa.retrieval.retriever import Candidate, HybridRetriever
+from qa.retrieval.retriever import Candidate, HybridRetriever, to_hit
 
 logger = logging.getLogger(__name__)
 
@@ -61,15 +64,16 @@ class QAService:
         query_encoder: QueryEncoder | None = None,
         scorer: Scorer | None = None,
         store: IndexStore | None = None,
+        backend: IndexBackend | None = None,
     ) -> None:
         self.settings = settings
-        self.store = store or IndexStore(settings)
-        self.builder = IndexBuilder(self.store)
+        if backend is None:
+            backend = LocalBackend(settings, store=store) if store else open_backend(settings)
+        self.backend = backend
         self._embedder = embedder
         self._query_encoder = query_encoder
         self._scorer = scorer
-        self._snapshot: IndexSnapshot | None = None
-        self._retriever: HybridRetriever | None = None
+        self._reader: IndexReader | None = None
         self._write_lock = threading.Lock()
         self._read_lock = threading.Lock()
         self._warm = False  # set by warm(): servers keep whole builds in hand
@@ -90,30 +94,55 @@ class QAService:
             self._scorer = load_scorer(self.settings.scorer_model)
         return self._scorer
 
-    def _encoder_for(self, snapshot: IndexSnapshot) -> QueryEncoder:
+    def _encoder_for(self, folder: Path | None) -> QueryEncoder:
         if self._query_encoder is None:
-            if self._embedder is not None:
-                self._query_encoder = self._embedder
+            if self._embedder is not None or folder is None:
+                self._query_encoder = self.embedder
             else:
-                export = snapshot.path / layout.ONNX
-                self._query_encoder = load_query_encoder(self.settings, export)
+                self._query_encoder = load_query_encoder(self.settings, folder / layout.ONNX)
         return self._query_encoder
 
-    def current(self) -> Loaded:
-        """The loaded snapshot and its retriever, loading it (or a newer build) when needed.
+    def _local(self) -> LocalBackend:
+        if not isinstance(self.backend, LocalBackend):
+            raise ConfigError(
+                "This needs the local index folder, but QA_INDEX_BACKEND is "
+                f"{self.settings.index_backend!r}.",
+                remedy="Set QA_INDEX_BACKEND=local.",
+            )
+        return self.backend
 
-        Take both from one call: a concurrent ingest may swap in a newer build between two.
+    @property
+    def store(self) -> IndexStore:
+        """The local index folder (local backend only)."""
+        return self._local().store
+
+    @property
+    def builder(self) -> IndexBuilder:
+        """The local build pipeline (local backend only)."""
+        return self._local().builder
+
+    def reader(self) -> IndexReader:
+        """The open reader, reopened when a newer version has been published anywhere.
+
+        Take everything a request needs from one reader: a concurrent ingest may publish a
+        newer version between two calls.
         """
         with self._read_lock:
-            snapshot, retriever = self._snapshot, self._retriever
-            if snapshot is None or retriever is None or self.store.has_newer_than(snapshot):
-                replacing = snapshot is not None
-                snapshot = self.store.load()
+            reader = self._reader
+            if reader is None or self.backend.is_newer_than(reader):
+                replacing = reader is not None
+                reader = self.backend.open(self._encoder_for)
                 if replacing or self._warm:
-                    snapshot.warm()  # a long-running process: read it all while it exists
-                retriever = HybridRetriever(snapshot, self._encoder_for(snapshot), self.settings)
-                self._snapshot, self._retriever = snapshot, retriever
-            return Loaded(snapshot, retriever)
+                    reader.warm()  # a long-running process: read it all while it exists
+                self._reader = reader
+            return reader
+
+    def current(self) -> Loaded:
+        """The local snapshot and its retriever (local backend only), loading when needed."""
+        self._local()
+        reader = self.reader()
+        assert isinstance(reader, LocalReader)
+        return Loaded(reader.snapshot, reader.retriever)
 
     def warm(self) -> None:
         """Load the whole index (or a newer build) now, and keep later builds whole too.
@@ -122,21 +151,12 @@ class QAService:
         pruned by a later ingest is never read from disk again.
         """
         self._warm = True
-        self.current().snapshot.warm()
+        self.reader().warm()
         _ = self.scorer
 
     def info(self) -> IndexInfo:
         """A cheap description of the build being served (loading it if needed)."""
-        manifest = self.current().snapshot.manifest
-        return IndexInfo(
-            build_id=manifest.build_id,
-            model=manifest.model,
-            dimension=manifest.dimension,
-            documents=len(manifest.documents),
-            passage_count=manifest.passage_count,
-            built_at=manifest.built_at,
-            dense_index=manifest.dense_kind,
-        )
+        return self.reader().info()
 
     # -- writing ------------------------------------------------------------------------
 
@@ -155,7 +175,7 @@ class QAService:
         that are queried in-process with the loaded model anyway.
         """
         with self._write_lock:
-            report = self.builder.build(
+            report = self.backend.ingest(
                 paths,
                 embedder_factory=lambda: self.embedder,
                 rebuild=rebuild,
@@ -199,7 +219,7 @@ class QAService:
             staged.replace(target)
             indexed = False
             try:
-                report = self.builder.build(None, embedder_factory=lambda: self.embedder)
+                report = self.backend.ingest(None, embedder_factory=lambda: self.embedder)
                 indexed = True
             finally:
                 if not indexed:  # leave the corpus as it was
@@ -212,18 +232,17 @@ class QAService:
 
     def remove_document(self, document_id: str) -> IngestReport:
         """Delete a document's file from the corpus and drop it from the index."""
-        snapshot, _ = self.current()
-        document = snapshot.document(document_id)
+        document = self.reader().document(document_id)
         path = safe_corpus_path(self.settings.corpus_dir, document.source)
         with self._write_lock:
             path.unlink(missing_ok=True)
-            report = self.builder.build(None, embedder_factory=lambda: self.embedder)
+            report = self.backend.ingest(None, embedder_factory=lambda: self.embedder)
         self._invalidate()
         return report
 
     def _invalidate(self) -> None:
         with self._read_lock:
-            self._snapshot, self._retriever = None, None
+            self._reader = None
 
     # -- reading ------------------------------------------------------------------------
 
@@ -253,9 +272,8 @@ class QAService:
     ) -> SearchResult:
         """The top-`k` passages for `query` by hybrid retrieval."""
         query = self.check_question(query, what="query")
-        _, retriever = self.current()
-        hits = retriever.search(query, k=self._check_k(k), documents=documents)
-        return SearchResult(query=query, hits=hits)
+        candidates = self.reader().retrieve(query, k=self._check_k(k), documents=documents)
+        return SearchResult(query=query, hits=[to_hit(r, c) for r, c in enumerate(candidates, 1)])
 
     def ask(
         self, question: str, *, k: int | None = None, documents: Sequence[str] | None = None
@@ -263,31 +281,28 @@ class QAService:
         """An extractive answer citing its passages, or an abstention with suggestions."""
         question = self.check_question(question)
         k = self._check_k(k)
-        _, retriever = self.current()
+        reader = self.reader()
 
         def retrieve(n: int) -> list[Candidate]:
-            return retriever.retrieve(question, k=n, documents=documents)
+            return reader.retrieve(question, k=n, documents=documents)
 
         return compose_answer(question, retrieve, self.scorer, self.settings, k=k)
 
     def documents(self) -> list[DocumentInfo]:
         """Every indexed document, in source order."""
-        snapshot, _ = self.current()
-        return snapshot.document_infos()
+        return self.reader().document_infos()
 
     def document(self, document_id: str) -> DocumentDetail:
         """One document with its normalised text."""
-        snapshot, _ = self.current()
-        return snapshot.document_detail(document_id)
+        return self.reader().document_detail(document_id)
 
     def passage(self, passage_id: str) -> PassageDetail:
         """One passage with the ids of its neighbours in the same document."""
-        snapshot, _ = self.current()
-        return snapshot.passage_detail(passage_id)
+        return self.reader().passage_detail(passage_id)
 
     def status(self) -> IndexStatus:
         """Index summary and staleness against the corpus, without loading a model."""
-        return self.store.status()
+        return self.backend.status()
 
 
 __all__ = ["QAService"]

@@ -10,11 +10,11 @@ import hashlib
 import logging
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Protocol
 
 from qa.config import Settings
 from qa.errors import DocumentParseError
-from qa.index.layout import DocumentEntry, SkippedEntry
-from qa.index.snapshot import IndexSnapshot
+from qa.index.layout import DocumentEntry, Manifest, SkippedEntry
 from qa.ingest.corpus import discover, read_document
 from qa.models import Document, IngestReport, SkippedFile
 
@@ -47,6 +47,15 @@ def skip_reason(exc: DocumentParseError | OSError, source: str) -> str:
     else:
         reason = exc.strerror or str(exc)
     return reason if reason.endswith(".") else f"{reason}."
+
+
+class PreviousBuild(Protocol):
+    """What a plan reads of the previous build (an `IndexSnapshot`, or a Milvus version)."""
+
+    @property
+    def manifest(self) -> Manifest: ...
+
+    def document(self, document_id: str) -> Document: ...
 
 
 class ChangePlan:
@@ -88,7 +97,7 @@ class ChangePlan:
 
     @classmethod
     def make(
-        cls, settings: Settings, previous: IndexSnapshot | None, paths: Sequence[Path] | None
+        cls, settings: Settings, previous: PreviousBuild | None, paths: Sequence[Path] | None
     ) -> ChangePlan:
         plan = cls()
         root = settings.corpus_dir
