@@ -148,3 +148,12 @@ def test_attribution_seed_page_break_paragraph_stays_in_one_passage(seed_passage
 def test_attribution_seed_partners(seed_passages, opening: str, partners: list[str]) -> None:
     sentences, index = _locate(seed_passages, opening)
     assert partner_actors(sentences, index) == partners
+
+
+def test_attribution_document_self_reference_needs_no_antecedent() -> None:
+    from qa.attribution import antecedent, is_bare_reference
+
+    sentence = "This article summarizes the direction of international cooperation."
+    assert not is_bare_reference(sentence)
+    assert antecedent([sentence], 0) == 0
+    assert is_bare_reference("This has strengthened cooperation with Japan.")

@@ -27,6 +27,21 @@ def test_eval_seed_dev_meets_quality_gate(
     assert hybrid["abstention_recall"] == 1.0 and hybrid["abstention_precision"] == 1.0
     for k in ("hit_at_1", "hit_at_3", "hit_at_10"):  # fusion at least as good as either part
         assert hybrid[k] >= max(reports["dense"][k], reports["lexical"][k])
+    assert hybrid["answer_words_p50"] <= 45  # one sentence is the common case
+
+
+def test_eval_seed_dev_extension_meets_quality_gate(
+    seed_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """List, multi-part, pronoun-trap, metadata, typo and other-language questions."""
+    monkeypatch.setenv("QA_CORPUS_DIR", str(seed_settings.corpus_dir))
+    path = EVAL_DIR / "seed-dev-extra.jsonl"
+    result = CliRunner().invoke(main, ["eval", "--json", str(path)])
+    assert result.exit_code == 0, result.output
+    [report] = json.loads(result.stdout)
+    assert report["failures"] == []
+    assert report["answer_contains"] == 1.0 and report["citation_contains"] == 1.0
+    assert report["abstention_recall"] == 1.0 and report["abstention_precision"] == 1.0
 
 
 def test_eval_reads_squad_and_scores_policyqa_sample(seed_settings: Settings, embedder) -> None:

@@ -36,6 +36,12 @@ _BARE = re.compile(
     r"authorities|ministry|cabinet office|cabinet|bloc|union|region|partners|sides))(?![\w-])",
     re.IGNORECASE,
 )
+# "This article summarizes …" is about the document itself, which needs no antecedent.
+_SELF_REFERENCE = re.compile(
+    r"^(?:this|the present)\s+(?:article|report|paper|document|study|brief|analysis|chapter|"
+    r"section|note|review)\b",
+    re.IGNORECASE,
+)
 # A subject with no actor that points back: "The Council established through this cooperation".
 _POINTING = re.compile(r"\b(?:this|these|such|said)\b", re.IGNORECASE)
 _AUXILIARY = re.compile(
@@ -139,7 +145,7 @@ def is_bare_reference(sentence: str) -> bool:
     """
     text = sentence.strip()
     clause = text[_strip_lead(text) :]
-    if _named_subject(clause):
+    if _named_subject(clause) or _SELF_REFERENCE.match(clause):
         return False
     return _points_back(clause)
 

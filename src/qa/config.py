@@ -72,7 +72,7 @@ class Settings(BaseSettings):
         8, ge=1, le=50, description="At most this many quotes answering a list question."
     )
     max_quote_words: int = Field(
-        90,
+        120,
         ge=10,
         description="Longest quote when a sentence is extended back to the one naming its subject.",
     )
