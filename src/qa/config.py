@@ -76,9 +76,6 @@ class Settings(BaseSettings):
         ge=10,
         description="Longest quote when a sentence is extended back to the one naming its subject.",
     )
-    scorer_model: Path | None = Field(
-        None, description="Folder of the answer-sentence scorer (ONNX); default: the bundled one."
-    )
     model_languages: list[str] = Field(
         default_factory=lambda: ["en"],
         description="Languages (ISO 639-1) the embedding model reads; `*` for any. Questions in "

@@ -12,7 +12,6 @@ from typing import Any, Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, computed_field
 
-
 # What a question or query must contain: one character that is neither whitespace nor a
 # control character. Spelled out (no `\\s`), so that the JSON schema, pydantic, hypothesis
 # and `QAService.check_question` agree on every regex engine.
@@ -132,7 +131,7 @@ class Citation(_PassageRef):
     )
     headings: list[str] = Field(default_factory=list, description="Section path of the passage.")
     score: float = Field(
-        description="The scorer's calibrated probability that the quote answers the question."
+        description="The answer model's probability that the quote answers the question."
     )
 
 

@@ -16,12 +16,11 @@ from pathlib import Path
 from typing import NamedTuple
 
 from qa.answer.compose import compose_answer
-from qa.answer.scoring import Scorer
+from qa.answer.questions import spell_out_names
 from qa.backends.base import IndexBackend, IndexReader, open_backend
 from qa.backends.local import LocalBackend, LocalReader
 from qa.config import Settings
 from qa.encoders.base import Embedder, QueryEncoder
-from qa.encoders.scorer import load_scorer
 from qa.encoders.sentence_transformer import load_embedder, load_query_encoder
 from qa.errors import ConfigError, CorpusError, DocumentParseError, QueryError
 from qa.formats import describe_formats
@@ -62,7 +61,6 @@ class QAService:
         *,
         embedder: Embedder | None = None,
         query_encoder: QueryEncoder | None = None,
-        scorer: Scorer | None = None,
         store: IndexStore | None = None,
         backend: IndexBackend | None = None,
     ) -> None:
@@ -72,7 +70,6 @@ class QAService:
         self.backend = backend
         self._embedder = embedder
         self._query_encoder = query_encoder
-        self._scorer = scorer
         self._reader: IndexReader | None = None
         self._write_lock = threading.Lock()
         self._read_lock = threading.Lock()
@@ -86,13 +83,6 @@ class QAService:
         if self._embedder is None:
             self._embedder = load_embedder(self.settings)
         return self._embedder
-
-    @property
-    def scorer(self) -> Scorer:
-        """The answer-sentence scorer (ONNX cross-encoder); loaded on first use."""
-        if self._scorer is None:
-            self._scorer = load_scorer(self.settings.scorer_model)
-        return self._scorer
 
     def _encoder_for(self, folder: Path | None) -> QueryEncoder:
         if self._query_encoder is None:
@@ -152,7 +142,6 @@ class QAService:
         """
         self._warm = True
         self.reader().warm()
-        _ = self.scorer
 
     def info(self) -> IndexInfo:
         """A cheap description of the build being served (loading it if needed)."""
@@ -283,10 +272,12 @@ class QAService:
         k = self._check_k(k)
         reader = self.reader()
 
-        def retrieve(n: int) -> list[Candidate]:
-            return reader.retrieve(question, k=n, documents=documents)
+        query = spell_out_names(question)  # "Philipines" retrieves the Philippines
 
-        return compose_answer(question, retrieve, self.scorer, self.settings, k=k)
+        def retrieve(n: int) -> list[Candidate]:
+            return reader.retrieve(query, k=n, documents=documents)
+
+        return compose_answer(question, retrieve, reader.evidence, self.settings, k=k)
 
     def documents(self) -> list[DocumentInfo]:
         """Every indexed document, in source order."""

@@ -1,4 +1,4 @@
-"""Answers end to end on the seed, with the real model and the bundled scorer: verbatim,
+"""Answers end to end on the seed, with the real model and the bundled answer model: verbatim,
 attributed, cited quotes, or abstentions with a reason."""
 
 from __future__ import annotations
@@ -107,13 +107,13 @@ def test_compose_threshold_is_configurable(seed_service: QAService) -> None:
     strict = QAService(
         seed_service.settings.model_copy(update={"abstain_threshold": 1.0}),
         embedder=seed_service.embedder,
-        scorer=seed_service.scorer,
+        answer_model=seed_service.answer_model,
     )
     assert not strict.ask("What forum did Korea set up for hydrogen?").answered
     lenient = QAService(
         seed_service.settings.model_copy(update={"abstain_threshold": 0.0}),
         embedder=seed_service.embedder,
-        scorer=seed_service.scorer,
+        answer_model=seed_service.answer_model,
     )
     assert lenient.ask("What is the capital of France?").answered
 

@@ -1,18 +1,21 @@
-"""Selection and composition on hand-built passages with a deterministic fake scorer."""
+"""Selection and composition on hand-built passages, with a fake model that scores term
+coverage only (no embeddings), so each case is predictable by hand."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 import numpy as np
 import pytest
+from conftest import FakeEmbedder
 
 from qa.answer.compose import compose_answer
+from qa.answer.features import FEATURES
+from qa.answer.model import AnswerModel
 from qa.chunking import split_sentences
 from qa.config import Settings
 from qa.models import Answer, Passage
-from qa.retrieval.retriever import Candidate
+from qa.retrieval.retriever import Candidate, Evidence
 
 KOREA = (
     "The Korean government is cooperating with Australia and India to stabilize the supply of "
@@ -28,27 +31,18 @@ CHINA = (
 )
 
 
-class KeywordScorer:
-    """Probability = share of the question's content words in the sentence (no model)."""
+def _coverage_model() -> AnswerModel:
+    """A fake model for pure logic: P = sigmoid(10 × term coverage − 5), nothing else."""
+    weights = np.zeros(len(FEATURES))
+    weights[FEATURES.index("coverage")] = 10.0
+    return AnswerModel(np.zeros(len(FEATURES)), np.ones(len(FEATURES)), weights, -5.0)
 
-    def __init__(self) -> None:
-        self.calls = 0
 
-    def score(
-        self,
-        question: str,
-        sentences: Sequence[str],
-        *,
-        titles: Sequence[str] | None = None,
-        previous: Sequence[str] | None = None,
-    ) -> np.ndarray:
-        self.calls += 1
-        words = {w for w in re.findall(r"[a-z0-9]{4,}", question.lower())}
-        out = []
-        for sentence in sentences:
-            found = {w for w in words if w in sentence.lower()}
-            out.append(len(found) / max(1, len(words)))
-        return np.asarray(out, dtype=np.float32)
+def _evidence(question: str, candidates: Sequence[Candidate]) -> Evidence:
+    dim = 8
+    vectors = [np.zeros((len(c.passage.sentences), dim), dtype=np.float32) for c in candidates]
+    encoder = FakeEmbedder()
+    return Evidence(np.zeros(dim, dtype=np.float32), vectors, {}, encoder)
 
 
 def _candidate(rank: int, text: str, start: int = 0, document: str = "doc") -> Candidate:
@@ -76,7 +70,8 @@ def _ask(
     return compose_answer(
         question,
         lambda n: candidates[:n],
-        KeywordScorer(),
+        _evidence,
+        _coverage_model(),
         Settings(**values),  # type: ignore[arg-type]
         k=len(candidates),
     )

@@ -8,12 +8,13 @@ the model does not read, or an empty corpus.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 
 from qa.actors import find_actors, related_ids, resolve_actor
 from qa.answer.language import foreign_language, language_name
-from qa.answer.questions import QuestionPlan, plan_question
-from qa.answer.scoring import ScoredSentence, Scorer, score_sentences
+from qa.answer.questions import QuestionPlan, document_ask, plan_question
+from qa.answer.scoring import EvidenceOf, ScoredSentence, score_sentences
 from qa.answer.selection import Quote, select_quotes
 from qa.config import Settings
 from qa.models import AbstentionReason, Answer, Citation
@@ -23,6 +24,11 @@ NOT_COVERED = "The documents do not cover this question."
 EMPTY_CORPUS = "No documents are indexed yet, so there is nothing to answer from."
 # List questions read further down the ranking while new passages keep answering.
 LIST_ROUNDS = 2
+# A question about the document itself, answered by the front-matter line it asks for.
+DOCUMENT_CONFIDENCE = 0.9
+_SELF_REFERENCE = re.compile(
+    r"^(?:this|the present)\s+(?:article|report|paper|document|study|brief|analysis)\b", re.I
+)
 
 Retrieve = Callable[[int], Sequence[Candidate]]
 
@@ -30,7 +36,7 @@ Retrieve = Callable[[int], Sequence[Candidate]]
 def compose_answer(
     question: str,
     retrieve: Retrieve,
-    scorer: Scorer,
+    evidence_of: EvidenceOf,
     settings: Settings,
     *,
     k: int,
@@ -38,7 +44,8 @@ def compose_answer(
     """The cited extractive answer to `question`, or an abstention with its reason.
 
     `retrieve(n)` returns the top-`n` candidates; a list question asks it for more while
-    the passages it adds keep holding answers.
+    the passages it adds keep holding answers. `evidence_of` gives the vectors and IDFs
+    their sentences are scored with.
     """
     candidates = list(retrieve(k))
     if not candidates:
@@ -49,16 +56,24 @@ def compose_answer(
     if foreign is not None:
         return _abstain(question, candidates, "language", _language_message(foreign, settings), 0)
     plan = plan_question(question)
-    ranked = _ranked(score_sentences(question, candidates, scorer))
+    scored = score_sentences(plan, candidates, evidence_of)
+    about_document = document_ask(question)
+    if about_document is not None:
+        # The front matter sits in one passage per document: read the whole ranking for it.
+        candidates = list(retrieve(settings.max_k))
+        quotes = _document_quotes(about_document, score_sentences(plan, candidates, evidence_of))
+        if quotes:
+            return _answer(question, plan, quotes, candidates, [], DOCUMENT_CONFIDENCE)
+    ranked = [s for s in scored if _topical(s)]
     best = ranked[0].probability if ranked else 0.0
     uncovered: list[str] = []
     if plan.is_multipart:
         # Each ask is scored on its own: a whole two-part question reads like neither part.
-        quotes, uncovered = _cover_parts(plan, candidates, scorer, settings)
+        quotes, uncovered = _cover_parts(plan, candidates, evidence_of, settings)
         best = max((q.probability for q in quotes), default=best)
     else:
         if plan.is_list:
-            candidates, ranked = _read_on(question, retrieve, scorer, settings, candidates, ranked)
+            candidates, ranked = _read_on(plan, retrieve, evidence_of, settings, candidates, ranked)
         quotes = select_quotes(
             ranked,
             candidates,
@@ -80,15 +95,10 @@ def compose_answer(
     return _answer(question, plan, quotes, candidates, uncovered, best)
 
 
-def _ranked(scored: Sequence[ScoredSentence]) -> list[ScoredSentence]:
-    # Ties go to the better-retrieved passage, then the earlier sentence.
-    return sorted(scored, key=lambda s: (-s.probability, s.candidate, s.position))
-
-
 def _read_on(
-    question: str,
+    plan: QuestionPlan,
     retrieve: Retrieve,
-    scorer: Scorer,
+    evidence_of: EvidenceOf,
     settings: Settings,
     candidates: list[Candidate],
     ranked: list[ScoredSentence],
@@ -104,24 +114,25 @@ def _read_on(
         if len(more) <= read:
             break
         candidates = [*candidates, *more[read:]]
-        ranked = _ranked([*ranked, *score_sentences(question, candidates, scorer, first=read)])
+        ranked = [s for s in score_sentences(plan, candidates, evidence_of) if _topical(s)]
     return candidates, ranked
 
 
 def _cover_parts(
     plan: QuestionPlan,
     candidates: Sequence[Candidate],
-    scorer: Scorer,
+    evidence_of: EvidenceOf,
     settings: Settings,
 ) -> tuple[list[Quote], list[str]]:
     """A quote for each ask of a multi-part question, and the asks nothing answers."""
     chosen: list[Quote] = []
     uncovered: list[str] = []
     for ask in plan.asks:
+        part = plan_question(ask.text)
         ranked = [
             s
-            for s in _ranked(score_sentences(ask.text, candidates, scorer))
-            if not ask.lacks_detail(s.text)
+            for s in score_sentences(part, candidates, evidence_of)
+            if _topical(s) and not ask.lacks_detail(s.text)
         ]
         answering = {
             (s.candidate, s.position) for s in ranked if s.probability >= settings.abstain_threshold
@@ -141,6 +152,25 @@ def _cover_parts(
         else:
             uncovered.append(ask.text)
     return chosen[: settings.max_answer_sentences], uncovered
+
+
+def _topical(sentence: ScoredSentence) -> bool:
+    # Front matter and the text's description of itself ("This article summarizes …") answer
+    # questions about the document, not about the world.
+    return not sentence.label and not _SELF_REFERENCE.match(sentence.text)
+
+
+def _document_quotes(ask: str, scored: Sequence[ScoredSentence]) -> list[Quote]:
+    """The front-matter line a question about the document asks for (its byline, publisher,
+    title, date), or for "what does this article cover?" the text's own summary sentence."""
+    if ask == "overview":
+        found = [s for s in scored if not s.label and _SELF_REFERENCE.match(s.text)]
+    else:
+        found = [s for s in scored if s.label == ask]
+    if not found:
+        return []
+    first = min(found, key=lambda s: (s.candidate, s.position))
+    return [Quote(first.candidate, first.position, first.position, DOCUMENT_CONFIDENCE)]
 
 
 def _missing_names(

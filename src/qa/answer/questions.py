@@ -37,6 +37,16 @@ _NUMBER = re.compile(
     r"billion|half|percent)\b",
     _I,
 )
+_SUPERLATIVE_ASK = re.compile(
+    r"\bthe\s+(?:most|least|largest|biggest|highest|lowest|best|worst|top|leading|fastest|"
+    r"cheapest|greatest)\b",
+    _I,
+)
+_SUPERLATIVE = re.compile(
+    r"\b(?:most|least|largest|biggest|highest|lowest|best|worst|top|leading|first|greatest|"
+    r"fastest|cheapest|strongest|main|primary|number one)\b",
+    _I,
+)
 _DATE_ASK = re.compile(r"\b(?:what|which|in what) year\b|\b(?:since|by|until) when\b|^when\b", _I)
 _DATE = re.compile(
     r"\b(?:1[89]|20)\d\d\b|\b(?:january|february|march|april|may|june|july|august|september|"
@@ -52,11 +62,16 @@ class Ask:
     text: str
     wants_number: bool
     wants_date: bool
+    wants_superlative: bool = False
+    numbers: tuple[str, ...] = ()  # figures and years the question names ("by 2030")
 
     def lacks_detail(self, evidence: str) -> bool:
-        """True when `evidence` lacks the figure or date this ask is for."""
-        return (self.wants_number and not _NUMBER.search(evidence)) or (
-            self.wants_date and not _DATE.search(evidence)
+        """True when `evidence` lacks the figure, date or ranking this ask is for."""
+        return (
+            bool(self.numbers and not any(n in evidence for n in self.numbers))
+            or (self.wants_number and not _NUMBER.search(evidence))
+            or (self.wants_date and not _DATE.search(evidence))
+            or (self.wants_superlative and not _SUPERLATIVE.search(evidence))
         )
 
 
@@ -93,5 +108,71 @@ def plan_question(question: str) -> QuestionPlan:
     """Split `question` into its asks and classify it."""
     parts = [p.strip(" ,?") for p in _PART_SPLIT.split(question.strip()) if p.strip(" ,?")]
     parts = parts or [question.strip()]
-    asks = tuple(Ask(p, bool(_NUMBER_ASK.search(p)), bool(_DATE_ASK.search(p))) for p in parts)
+    asks = tuple(
+        Ask(
+            p,
+            bool(_NUMBER_ASK.search(p)),
+            bool(_DATE_ASK.search(p)),
+            bool(_SUPERLATIVE_ASK.search(p)),
+            tuple(re.findall(r"\b\d[\d,.]*\d\b|\b\d\b", p)),
+        )
+        for p in parts
+    )
     return QuestionPlan(question, asks, is_list_question(question))
+
+
+# Questions about the document itself, answered by its front matter ("Who wrote this?",
+# "Which body issued this report?") or by its own summary ("What does the article cover?").
+# A topical question that merely mentions the author ("What does the author recommend?")
+# is not one of them.
+_DOC = r"(?:this|the)\s+(?:article|report|document|paper|study|brief|text|publication|analysis)"
+_DOCUMENT_ASKS = {
+    "author": re.compile(
+        r"^\s*who\s+(?:wrote|authored|prepared|is\s+the\s+author|are\s+the\s+authors)\b"
+        r"|\bwho\s+is\s+the\s+(?:author|writer)\b|\b(?:the\s+)?authors?\s+of\s+"
+        + _DOC
+        + r"|^\s*(?:what\s+is\s+the\s+name\s+of\s+the\s+)?author\??\s*$",
+        _I,
+    ),
+    "copyright": re.compile(
+        r"^\s*(?:who|which\s+(?:body|organi[sz]ation|institution|institute|publisher|agency))\s+"
+        r"(?:issued|published|released|owns|holds\s+the\s+copyright|is\s+behind)\b"
+        r"|\bpublisher\s+of\b|\bcopyright\b",
+        _I,
+    ),
+    "title": re.compile(
+        r"\btitle\s+of\s+" + _DOC + r"|^\s*what\s+is\s+" + _DOC + r"\s+called\b", _I
+    ),
+    "date": re.compile(r"^\s*when\s+was\s+" + _DOC + r"\s+(?:written|published|released)\b", _I),
+    "overview": re.compile(
+        r"\bwhat\s+(?:does|did)\s+" + _DOC + r"\s+(?:summari[sz]e|cover|discuss|describe|explore|"
+        r"address|examine)\b|\bwhat\s+is\s+" + _DOC + r"\s+about\b|\bsummari[sz]e\s+" + _DOC,
+        _I,
+    ),
+}
+
+
+def document_ask(question: str) -> str | None:
+    """ "author", "copyright", "title", "date" or "overview" when the question is about the
+    document itself, else None."""
+    for ask, pattern in _DOCUMENT_ASKS.items():
+        if pattern.search(question):
+            return ask
+    return None
+
+
+def spell_out_names(question: str) -> str:
+    """The question with misspelt country, bloc and organisation names corrected
+    ("Philipines" → "Philippines"), for retrieval; exact names are left as they are."""
+    from qa.actors import find_actors, resolve_actor
+
+    exact = {m.surface for m in find_actors(question)}
+    words = []
+    for word in question.split(" "):
+        core = word.strip(",.;:?!'\"()")
+        if len(core) > 4 and core[:1].isupper() and core not in exact:
+            found = resolve_actor(core)
+            if found is not None and found.name.lower() != core.lower():
+                word = word.replace(core, found.name)
+        words.append(word)
+    return " ".join(words)

@@ -1,90 +1,74 @@
-"""Scoring the sentences of retrieved passages with the answer-sentence cross-encoder.
+"""Scoring the sentences of retrieved passages: a ranking score, and the calibrated
+probability that the sentence answers the question. Headings are context, never answers.
 
-Headings are context, never answers. Front-matter lines (title, byline, copyright) are
-scored in words ("This document was written by …"), so a question about the document
-itself finds them, and a question about anything else does not.
+Both are fitted by `benchmarks/calibrate.py` on PolicyQA dev and seed-dev (answerable), and
+on the same questions asked of another corpus (unanswerable); see the README's Quality.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
 
-import numpy as np
+from qa.answer.features import FEATURES, sentence_features
+from qa.answer.questions import QuestionPlan
+from qa.retrieval.retriever import Candidate, Evidence
 
-from qa.retrieval.retriever import Candidate
+EvidenceOf = Callable[[str, Sequence[Candidate]], Evidence]
 
-# How a front-matter label reads as a statement the scorer can weigh.
-_METADATA_PHRASES = {
-    "title": "The title of this document is “{}”.",
-    "author": "This document was written by {}.",
-    "copyright": "This document is published by, and copyright of, {}.",
-    "date": "This document was published on {}.",
-}
+# Ranking score = cosine(sentence) + PASSAGE_WEIGHT × cosine(passage) + COVERAGE_WEIGHT ×
+# IDF-weighted term coverage − RANK_PENALTY × (passage rank − 1).
+PASSAGE_WEIGHT = 1.0
+COVERAGE_WEIGHT = 0.3
+RANK_PENALTY = 0.05
+# Logistic model of "this sentence answers the question". Features: the sentence's cosine,
+# its passage's cosine, its coverage, the best passage cosine, the best coverage of any
+# sentence of the candidates.
+CONFIDENCE_WEIGHTS = (8.024, 7.555, 0.898, 7.822, 2.84)
+CONFIDENCE_BIAS = -7.915
 
-
-class Scorer(Protocol):
-    """Probability that each sentence answers the question (`qa.encoders.scorer`)."""
-
-    def score(
-        self,
-        question: str,
-        sentences: Sequence[str],
-        *,
-        titles: Sequence[str] | None = None,
-        previous: Sequence[str] | None = None,
-    ) -> np.ndarray: ...
+_COSINE, _PASSAGE, _COVERAGE = (FEATURES.index(f) for f in ("cosine", "passage_cosine", "coverage"))
 
 
 @dataclass(frozen=True)
 class ScoredSentence:
-    """One candidate sentence: where it is, and how likely it answers the question."""
+    """One candidate sentence: where it is, how it ranks, and how likely it answers."""
 
     candidate: int  # index into the candidates, i.e. retrieval rank - 1
     position: int  # index of the sentence in its passage
     text: str
-    label: str  # "", "heading", or a front-matter label
+    label: str  # "" or a front-matter label
+    score: float
     probability: float
 
 
-def _statement(text: str, label: str) -> str:
-    if not label:
-        return text
-    phrase = _METADATA_PHRASES.get(label, f"The {label} of this document is {{}}.")
-    return phrase.replace("{}", text)
-
-
 def score_sentences(
-    question: str,
-    candidates: Sequence[Candidate],
-    scorer: Scorer,
-    *,
-    first: int = 0,
+    plan: QuestionPlan, candidates: Sequence[Candidate], evidence_of: EvidenceOf
 ) -> list[ScoredSentence]:
-    """Every answerable sentence of `candidates[first:]`, scored against `question`."""
-    where: list[tuple[int, int, str, str]] = []
-    texts: list[str] = []
-    titles: list[str] = []
-    previous: list[str] = []
-    for i in range(first, len(candidates)):
-        passage = candidates[i].passage
-        sentences = passage.sentence_texts()
-        labels = passage.labels or [""] * len(sentences)
-        context = " > ".join([passage.title, *passage.headings[-1:]])
-        before = ""
-        for j, (text, label) in enumerate(zip(sentences, labels, strict=True)):
-            if label == "heading":
-                continue
-            where.append((i, j, text, label))
-            texts.append(_statement(text, label))
-            titles.append(context)
-            previous.append(before if not label else "")
-            before = text
-    if not texts:
+    """Every answerable sentence of `candidates`, best first (ties: better rank, earlier)."""
+    if not candidates:
         return []
-    probabilities = scorer.score(question, texts, titles=titles, previous=previous)
-    return [
-        ScoredSentence(i, j, text, label, float(p))
-        for (i, j, text, label), p in zip(where, probabilities, strict=True)
-    ]
+    refs, features = sentence_features(plan, candidates, evidence_of(plan.question, candidates))
+    if not refs:
+        return []
+    best_passage = max(c.dense for c in candidates)
+    best_coverage = float(features[:, _COVERAGE].max())
+    w = CONFIDENCE_WEIGHTS
+    scored = []
+    for ref, row in zip(refs, features, strict=True):
+        cosine, passage, coverage = float(row[_COSINE]), float(row[_PASSAGE]), float(row[_COVERAGE])
+        score = cosine + PASSAGE_WEIGHT * passage + COVERAGE_WEIGHT * coverage
+        z = CONFIDENCE_BIAS + w[0] * cosine + w[1] * passage + w[2] * coverage
+        z += w[3] * best_passage + w[4] * best_coverage
+        scored.append(
+            ScoredSentence(
+                ref.candidate,
+                ref.position,
+                ref.text,
+                ref.label,
+                score - RANK_PENALTY * ref.candidate,
+                1.0 / (1.0 + math.exp(-z)),
+            )  # fmt: skip
+        )
+    return sorted(scored, key=lambda s: (-s.score, s.candidate, s.position))

@@ -1,4 +1,4 @@
-"""Choosing what to quote: the sentences the scorer judges to answer, each extended back to
+"""Choosing what to quote: the sentences the answer model judges to answer, each extended back to
 the sentence that names its subject, so a quote never changes who it is about."""
 
 from __future__ import annotations
@@ -7,12 +7,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from qa.answer.scoring import ScoredSentence
-from qa.attribution import antecedent
+from qa.attribution import antecedent, is_bare_reference
 from qa.retrieval.retriever import Candidate
 
-# A further sentence joins the best one only when it scores nearly as well: one sentence is
-# the common case, and filler about other actors is what readers complained of.
-SUPPORT_RATIO = 0.8
+# A further sentence joins the best one only when it ranks nearly as high: one sentence is
+# the common case, and filler about other actors is what readers complained of. A list
+# question takes every sentence within the wider margin.
+SUPPORT_MARGIN = 0.1
+LIST_MARGIN = 0.3
+# A sentence that continues a quote about the same subject ("… They have also …") joins it
+# within this margin: it says more about what the quote is about.
+CONTINUATION_MARGIN = 0.4
 
 
 @dataclass(frozen=True)
@@ -71,22 +76,58 @@ def select_quotes(
     a list question, every sentence over `threshold`), at most `limit`, none overlapping."""
     if not ranked or ranked[0].probability < threshold:
         return []
-    floor = threshold if every_supporting else max(threshold, SUPPORT_RATIO * ranked[0].probability)
+    floor = ranked[0].score - (LIST_MARGIN if every_supporting else SUPPORT_MARGIN)
     quotes: list[Quote] = []
     for sentence in ranked:
-        if len(quotes) == limit or sentence.probability < floor:
+        if len(quotes) == limit or sentence.score < floor:
             break
-        quote = attributed(sentence, candidates, max_words)
-        if quote is None or any(_overlaps(quote, q) for q in quotes):
+        if sentence.probability < threshold:
             continue
-        if any(_same_text(quote, q, candidates) for q in quotes):
-            continue  # the same sentence in two passages (overlap, or a repeated paragraph)
+        quote = attributed(sentence, candidates, max_words)
+        if quote is None or any(_same_text(quote, q, candidates) for q in quotes):
+            continue  # too long to attribute, or the same text in two passages
+        joined = next((q for q in quotes if _touches(quote, q)), None)
+        if joined is not None:
+            # "China …. It has jointly developed …": one span, not two overlapping quotes.
+            quotes[quotes.index(joined)] = Quote(
+                joined.candidate, min(joined.first, quote.first), max(joined.last, quote.last),
+                max(joined.probability, quote.probability),
+            )  # fmt: skip
+            continue
         quotes.append(quote)
-    return quotes
+    return [
+        _continued(q, ranked, candidates, floor - CONTINUATION_MARGIN, max_words) for q in quotes
+    ]
 
 
-def _overlaps(a: Quote, b: Quote) -> bool:
-    return a.candidate == b.candidate and a.first <= b.last and b.first <= a.last
+def _continued(
+    quote: Quote,
+    ranked: Sequence[ScoredSentence],
+    candidates: Sequence[Candidate],
+    floor: float,
+    max_words: int,
+) -> Quote:
+    """`quote` extended over the following sentences that refer back to its subject."""
+    passage = candidates[quote.candidate].passage
+    sentences = passage.sentence_texts()
+    scores = {s.position: s for s in ranked if s.candidate == quote.candidate}
+    last = quote.last
+    while last + 1 < len(sentences):
+        following = scores.get(last + 1)
+        if following is None or following.score < floor or following.label:
+            break
+        if not is_bare_reference(sentences[last + 1]):
+            break
+        longer = Quote(quote.candidate, quote.first, last + 1, quote.probability)
+        if len(longer.text(candidates).split()) > max_words:
+            break
+        last += 1
+    return Quote(quote.candidate, quote.first, last, quote.probability)
+
+
+def _touches(a: Quote, b: Quote) -> bool:
+    # Overlapping or adjacent spans of one passage read as one.
+    return a.candidate == b.candidate and a.first <= b.last + 1 and b.first <= a.last + 1
 
 
 def _same_text(a: Quote, b: Quote, candidates: Sequence[Candidate]) -> bool:

@@ -14,7 +14,6 @@ from typing import Protocol
 from qa.config import Settings
 from qa.encoders.base import Embedder, QueryEncoder
 from qa.index.builder import Progress
-from qa.index.snapshot import IndexSnapshot
 from qa.models import (
     Document,
     DocumentDetail,
@@ -24,7 +23,7 @@ from qa.models import (
     IngestReport,
     PassageDetail,
 )
-from qa.retrieval.retriever import Candidate, HybridRetriever
+from qa.retrieval.retriever import Candidate, Evidence
 
 EmbedderFactory = Callable[[], Embedder]
 # Given the reader's version folder (None when the backend keeps no local files), the
@@ -50,13 +49,8 @@ class IndexReader(Protocol):
         """The fused top-`k` candidates for `query`, optionally within `documents`."""
         ...
 
-    def answer_context(
-        self, candidates: Sequence[Candidate]
-    ) -> tuple[IndexSnapshot, HybridRetriever]:
-        """What today's `compose_answer` reads beside these candidates.
-
-        Transitional: the answer layer is moving to candidates and question only.
-        """
+    def evidence(self, query: str, candidates: Sequence[Candidate]) -> Evidence:
+        """The question's vector, the candidates' sentence vectors and term IDFs."""
         ...
 
     def document_infos(self) -> list[DocumentInfo]:

@@ -20,7 +20,7 @@ from qa.models import (
     IngestReport,
     PassageDetail,
 )
-from qa.retrieval.retriever import Candidate, HybridRetriever
+from qa.retrieval.retriever import Candidate, Evidence, HybridRetriever
 
 
 class LocalReader:
@@ -51,10 +51,8 @@ class LocalReader:
     ) -> list[Candidate]:
         return self.retriever.retrieve(query, k=k, documents=documents)
 
-    def answer_context(
-        self, candidates: Sequence[Candidate]
-    ) -> tuple[IndexSnapshot, HybridRetriever]:
-        return self.snapshot, self.retriever
+    def evidence(self, query: str, candidates: Sequence[Candidate]) -> Evidence:
+        return self.retriever.evidence(query, candidates)
 
     def document_infos(self) -> list[DocumentInfo]:
         return self.snapshot.document_infos()

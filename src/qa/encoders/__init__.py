@@ -1,2 +1,2 @@
 """Encoders: the embedder protocols, the sentence-transformers embedder, the torch-free
-ONNX runtime for queries and its export, and the answer-sentence scorer."""
+ONNX runtime for queries and its export."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -30,6 +30,18 @@ class Candidate:
     score: float
     dense: float
     lexical: float
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What sentence scoring reads beside the candidates: the question's vector, each
+    candidate's sentence vectors (one row per sentence), term IDFs, and the encoder, for
+    texts that were not embedded at ingest."""
+
+    query_vector: NDArray[np.float32]
+    sentence_vectors: list[NDArray[np.float32]]
+    idf: Mapping[str, float]
+    encoder: QueryEncoder
 
 
 class HybridRetriever:
@@ -78,6 +90,15 @@ class HybridRetriever:
                 Candidate(row, snapshot.passage(row), score, cosine, lexical_of.get(row, 0.0))
             )
         return out
+
+    def evidence(self, query: str, candidates: Sequence[Candidate]) -> Evidence:
+        """The vectors and IDFs that score the sentences of `candidates` against `query`."""
+        snapshot = self.snapshot
+        rows = [snapshot.sentence_rows(c.row) for c in candidates]
+        vectors = [
+            np.asarray(snapshot.sentence_vectors[r.start : r.stop], dtype=np.float32) for r in rows
+        ]
+        return Evidence(self.query_vector(query), vectors, snapshot.lexical.idf, self.encoder)
 
     def search(self, query: str, *, k: int, documents: Sequence[str] | None = None) -> list[Hit]:
         """`retrieve` as ranked `Hit`s."""

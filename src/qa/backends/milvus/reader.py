@@ -10,7 +10,7 @@ import json
 import logging
 from collections import OrderedDict
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -19,11 +19,10 @@ from qa.config import Settings
 from qa.encoders.base import QueryEncoder
 from qa.errors import NotFoundError
 from qa.index.layout import Manifest
-from qa.index.snapshot import IndexSnapshot
 from qa.models import Document, DocumentDetail, DocumentInfo, IndexInfo, Passage, PassageDetail
 from qa.retrieval.fusion import convex_fusion, reciprocal_rank_fusion
 from qa.retrieval.lexical import tokenize
-from qa.retrieval.retriever import POOL, Candidate, HybridRetriever
+from qa.retrieval.retriever import POOL, Candidate, Evidence
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -275,13 +274,18 @@ class MilvusReader:
         rows = self.client.get(self.collection, ids=list(ids), output_fields=fields)
         return {row["passage_id"]: row for row in rows}
 
-    def answer_context(
-        self, candidates: Sequence[Candidate]
-    ) -> tuple[IndexSnapshot, HybridRetriever]:
-        """Sentence vectors for these candidates, embedded now, in the shape the current
-        `compose_answer` reads. Transitional: the answer layer is moving to candidates only."""
-        context = _AnswerContext(self, candidates)
-        return cast(IndexSnapshot, context), cast(HybridRetriever, context)
+    def evidence(self, query: str, candidates: Sequence[Candidate]) -> Evidence:
+        """Sentence vectors for these candidates, embedded now (Milvus stores none), and no
+        IDFs (every term weighs the same in coverage)."""
+        texts = [t for c in candidates for t in c.passage.sentence_texts()]
+        dim = self.manifest.dimension
+        vectors = self.encoder.encode(texts) if texts else np.zeros((0, dim), dtype=np.float32)
+        per_candidate, at = [], 0
+        for candidate in candidates:
+            n = len(candidate.passage.sentences)
+            per_candidate.append(np.asarray(vectors[at : at + n], dtype=np.float32))
+            at += n
+        return Evidence(self.query_vector(query), per_candidate, {}, self.encoder)
 
     # -- documents and passages --------------------------------------------------------
 
@@ -335,32 +339,3 @@ class MilvusReader:
         return PassageDetail(
             passage=row_passage(row), previous_id=at.get(position - 1), next_id=at.get(position + 1)
         )
-
-
-class _Idf:
-    def __init__(self) -> None:
-        self.idf: dict[str, float] = {}  # uniform: Milvus keeps its BM25 statistics inside
-
-
-class _AnswerContext:
-    """Duck-types the parts of `IndexSnapshot` and `HybridRetriever` that answers read."""
-
-    def __init__(self, reader: MilvusReader, candidates: Sequence[Candidate]) -> None:
-        self.lexical = _Idf()
-        self._reader = reader
-        self._starts: list[int] = []
-        texts: list[str] = []
-        for candidate in candidates:
-            self._starts.append(len(texts))
-            texts += candidate.passage.sentence_texts()
-        self._starts.append(len(texts))
-        dim = reader.manifest.dimension
-        self.sentence_vectors: NDArray[np.float32] = (
-            reader.encoder.encode(texts) if texts else np.zeros((0, dim), dtype=np.float32)
-        )
-
-    def sentence_rows(self, row: int) -> range:
-        return range(self._starts[row], self._starts[row + 1])
-
-    def query_vector(self, text: str) -> NDArray[np.float32]:
-        return self._reader.query_vector(text)
