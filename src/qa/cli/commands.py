@@ -91,7 +91,7 @@ def main(
 @click.pass_context
 @handle_errors
 def ingest(ctx: click.Context, paths: tuple[Path, ...], rebuild: bool, as_json: bool) -> None:
-    """Index the corpus (or PATHS inside it); only new or changed files are embedded.
+    """Index the corpus (or a folder, or PATHS); only changes are embedded.
 
     \b
     Example:  qa ingest
@@ -177,7 +177,7 @@ def search(
 @click.pass_context
 @handle_errors
 def status(ctx: click.Context, as_json: bool) -> None:
-    """Show the indexed documents, passage count, model, index age and staleness.
+    """Show documents, passages, model, index age, staleness and skips.
 
     \b
     Example:  qa status
@@ -229,7 +229,7 @@ def eval_command(
     mode: str,
     as_json: bool,
 ) -> None:
-    """Measure retrieval, answers and abstention on a seed-dev JSONL or SQuAD JSON file.
+    """Score retrieval, answers and abstention on seed-dev JSONL or SQuAD.
 
     \b
     Example:  qa eval ../shared/eval/seed-dev.jsonl
@@ -255,7 +255,7 @@ def eval_command(
 @click.pass_context
 @handle_errors
 def serve(ctx: click.Context, host: str | None, port: int | None, workers: int) -> None:
-    """Serve the HTTP API, web page, MCP (/mcp) and OpenAI-compatible routes (/v1).
+    """Serve the HTTP API, the web page, MCP (/mcp) and OpenAI (/v1).
 
     \b
     Example:  qa serve --port 8000
@@ -272,7 +272,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None, workers: int) 
 @click.pass_context
 @handle_errors
 def mcp(ctx: click.Context) -> None:
-    """Run the MCP server over stdio (for Claude Desktop, Cursor and other MCP hosts).
+    """Run the MCP server over stdio (Claude Desktop, Cursor, other hosts).
 
     \b
     Example:  qa mcp
