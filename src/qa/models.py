@@ -111,7 +111,11 @@ class Hit(_PassageRef):
     """One search result."""
 
     rank: int
-    score: float
+    score: float = Field(
+        description="Fusion rank score: weighted reciprocal rank fusion of the dense and BM25 "
+        "rankings (about 0.01 to 0.04). It orders the hits of one search; it is not a "
+        "probability, and not comparable across queries or with `confidence`."
+    )
     headings: list[str] = Field(default_factory=list)
 
 
@@ -125,7 +129,10 @@ class Citation(_PassageRef):
 
     n: int
     quote: str
-    score: float
+    score: float = Field(
+        description="Score of the best quoted sentence against the question, from the answer "
+        "scorer; it orders sentences and is not the answer's probability (see `confidence`)."
+    )
 
 
 class Answer(_Frozen):
@@ -136,7 +143,12 @@ class Answer(_Frozen):
     answer: str
     citations: list[Citation] = Field(default_factory=list)
     suggestions: list[Hit] = Field(default_factory=list)
-    confidence: float = Field(0.0, description="Evidence score the abstention rule compared.")
+    confidence: float = Field(
+        0.0,
+        description="Calibrated probability (0 to 1) that the answer is supported by the "
+        "documents; below QA_ABSTAIN_THRESHOLD the service abstains. Not on the scale of "
+        "search `score`s.",
+    )
 
 
 class DocumentInfo(_Frozen):
