@@ -189,6 +189,10 @@ class IngestReport(_Frozen):
     removed: list[str] = Field(default_factory=list)
     unchanged: list[str] = Field(default_factory=list)
     skipped: list[SkippedFile] = Field(default_factory=list)
+    encodings: dict[str, str] = Field(
+        default_factory=dict,
+        description="Files read this run that were not UTF-8: source → the encoding guessed.",
+    )
     embedded_passages: int = 0
     seconds: float = 0.0
 

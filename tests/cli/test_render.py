@@ -110,3 +110,9 @@ def test_cli_help_shows_every_command_description_whole_at_80_columns() -> None:
     for name, command in main.commands.items():
         first = (command.help or "").split("\n")[0].strip()
         assert f"{name:<6}  {first}" in output
+
+
+def test_render_ingest_names_each_guessed_encoding() -> None:
+    out, buffer = _console()
+    render_ingest(IngestReport(documents=1, passages=1, encodings={"cafe.txt": "cp1252"}), out)
+    assert "Guessed cafe.txt: not UTF-8; read as cp1252" in buffer.getvalue()

@@ -430,3 +430,11 @@ def test_store_skips_links_that_lead_outside_the_corpus(make_corpus, tmp_path: P
     service = _service(settings, FakeEmbedder())
     assert all("vault" not in h.text for h in service.search("vault code", k=10).hits)
     assert {d.source for d in service.documents()} == {*DOCS, "alias.txt"}
+
+
+def test_store_reports_guessed_encodings(make_corpus, fake_embedder: FakeEmbedder) -> None:
+    text = "Café policy\n\nThe café must label every crème brûlée with its origin."
+    settings, _ = make_corpus({**DOCS, "cafe.txt": text.encode("cp1252")}, embedding_model=FAKE)
+    report = _service(settings, fake_embedder).ingest()
+    assert report.encodings == {"cafe.txt": "cp1252"}
+    assert "cafe.txt" in report.added

@@ -155,6 +155,11 @@ def render_ingest(report: IngestReport, out: Console | None = None) -> None:
     if changes or report.embedded_passages:
         embedded = f"{plural(report.embedded_passages, 'passage')} embedded"
         out.print(f"Files   {', '.join(changes) or 'no changes'}; {embedded}.")
+    for source, encoding in report.encodings.items():
+        out.print(
+            f"[yellow]Guessed[/] {escape(source)}: not UTF-8; read as {escape(encoding)} "
+            "(save it as UTF-8 if the text looks wrong)."
+        )
     render_skipped(report.skipped, out)
     if report.documents == 0:
         out.print(f"[yellow]The index is empty:[/] add {describe_formats()} files to the corpus.")
