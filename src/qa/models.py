@@ -195,6 +195,7 @@ class IngestReport(_Frozen):
     )
     embedded_passages: int = 0
     seconds: float = 0.0
+    corpus_dir: str | None = Field(None, description="The corpus folder this run indexed.")
 
 
 class IndexInfo(_Frozen):

@@ -93,9 +93,13 @@ def main(
 def ingest(ctx: click.Context, paths: tuple[Path, ...], rebuild: bool, as_json: bool) -> None:
     """Index the corpus (or a folder, or PATHS); only changes are embedded.
 
+    A single folder outside the corpus becomes the corpus: it is recorded in the index,
+    and later `qa status`, `qa ask` and `qa ingest` use it.
+
     \b
     Example:  qa ingest
               qa ingest corpus/new-report.pdf
+              qa ingest ~/policies
               qa ingest --rebuild
     """
     settings = _settings(ctx)
@@ -108,6 +112,11 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], rebuild: bool, as_json: 
         return
     from qa.cli.render import render_ingest
 
+    if report.corpus_dir and Path(report.corpus_dir) != settings.corpus_dir.resolve():
+        click.echo(
+            f"Corpus  {report.corpus_dir} (recorded in the index, so "
+            "`qa status` and `qa ask` use it)"
+        )
     render_ingest(report)
 
 
