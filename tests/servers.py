@@ -41,6 +41,8 @@ def running_server(
     port. The lifespan runs, so the app loads its index as in production. On exit the
     server shuts down gracefully (requests in flight finish).
     """
+    from qa.api.app import KEEP_ALIVE_SECONDS
+
     if isinstance(target, Settings):
         from qa.api.app import create_app
 
@@ -60,6 +62,7 @@ def running_server(
         access_log=False,
         lifespan="on",
         timeout_graceful_shutdown=10,
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,  # as `qa serve` runs it
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(

@@ -111,7 +111,11 @@ class Hit(_PassageRef):
     """One search result."""
 
     rank: int
-    score: float
+    score: float = Field(
+        description="Fusion rank score: weighted reciprocal rank fusion of the dense and BM25 "
+        "rankings (about 0.01 to 0.04). It orders the hits of one search; it is not a "
+        "probability, and not comparable across queries or with `confidence`."
+    )
     headings: list[str] = Field(default_factory=list)
 
 
@@ -131,7 +135,8 @@ class Citation(_PassageRef):
     )
     headings: list[str] = Field(default_factory=list, description="Section path of the passage.")
     score: float = Field(
-        description="The answer model's probability that the quote answers the question."
+        description="Calibrated probability (0 to 1) that the quote answers the question; not "
+        "on the scale of search `score`s."
     )
 
 
@@ -201,8 +206,13 @@ class IngestReport(_Frozen):
     removed: list[str] = Field(default_factory=list)
     unchanged: list[str] = Field(default_factory=list)
     skipped: list[SkippedFile] = Field(default_factory=list)
+    encodings: dict[str, str] = Field(
+        default_factory=dict,
+        description="Files read this run that were not UTF-8: source → the encoding guessed.",
+    )
     embedded_passages: int = 0
     seconds: float = 0.0
+    corpus_dir: str | None = Field(None, description="The corpus folder this run indexed.")
 
 
 class IndexInfo(_Frozen):

@@ -74,6 +74,15 @@ class QAService:
         self._write_lock = threading.Lock()
         self._read_lock = threading.Lock()
         self._warm = False  # set by warm(): servers keep whole builds in hand
+        if "corpus_dir" not in settings.model_fields_set:
+            # `qa ingest FOLDER` recorded another corpus: status and ingest follow it.
+            recorded = self.store.recorded_corpus()
+            if recorded is not None and recorded != settings.corpus_dir.resolve():
+                self._use_corpus(recorded)
+
+    def _use_corpus(self, folder: Path) -> None:
+        settings = self.settings.model_copy(update={"corpus_dir": folder})
+        self.settings = self.store.settings = self.builder.settings = settings
 
     # -- collaborators, built lazily so `qa status` never loads a model ----------------
 
@@ -162,7 +171,16 @@ class QAService:
         `progress`, when given, is told how far embedding has got (the CLI draws a bar).
         `export_query_encoder=False` skips the ONNX export, for throwaway indexes (eval)
         that are queried in-process with the loaded model anyway.
+
+        A single folder outside the corpus becomes the corpus: the build records it, and
+        later services over this index use it (unless QA_CORPUS_DIR is set).
         """
+        if paths and len(paths) == 1 and Path(paths[0]).is_dir():
+            folder = Path(paths[0]).resolve()
+            if not folder.is_relative_to(self.settings.corpus_dir.resolve()):
+                logger.info("indexing %s as the corpus", folder)
+                self._use_corpus(folder)
+                paths = None
         with self._write_lock:
             report = self.backend.ingest(
                 paths,
@@ -172,7 +190,7 @@ class QAService:
                 export_query_encoder=export_query_encoder,
             )
         self._invalidate()
-        return report
+        return report.model_copy(update={"corpus_dir": str(self.settings.corpus_dir.resolve())})
 
     def add_document(self, filename: str, content: bytes) -> IngestReport:
         """Store an uploaded file in the corpus under a safe name, then index it.

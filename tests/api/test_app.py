@@ -428,3 +428,15 @@ def test_api_unexpected_error_is_a_logged_500_without_a_traceback(
         assert httpx.get(f"{url}/healthz").status_code == 200
     logged = [r for r in caplog.records if "boom-1" in r.getMessage()]
     assert logged and logged[0].exc_info is not None
+
+
+def test_api_schema_names_the_score_and_confidence_scales() -> None:
+    from qa.api.app import create_app
+    from qa.config import Settings
+
+    schemas = create_app(Settings()).openapi()["components"]["schemas"]
+    hit_score = schemas["Hit"]["properties"]["score"]["description"]
+    assert "fusion rank score" in hit_score.lower() and "not a probability" in hit_score
+    confidence = schemas["Answer"]["properties"]["confidence"]["description"]
+    assert "calibrated probability" in confidence.lower()
+    assert "confidence" in schemas["Citation"]["properties"]["score"]["description"]

@@ -8,6 +8,8 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import socket
+import time
 from collections import Counter
 
 import httpx
@@ -44,6 +46,24 @@ async def _load(base_url: str, questions: list[str]) -> Counter[str]:
         deadline = asyncio.get_running_loop().time() + SECONDS
         await asyncio.gather(*(_client(http, n, questions, deadline, seen) for n in range(CLIENTS)))
     return seen
+
+
+def test_api_keeps_idle_connections_longer_than_client_pools_do(base_url: str) -> None:
+    # httpx drops an idle pooled connection after 5 s (its keepalive_expiry). Were the
+    # server to close it at 5 s too (uvicorn's default), a request sent in between would
+    # meet a closing socket: the intermittent ReadError of the load test below.
+    port = int(base_url.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+        reader = sock.makefile("rb")
+        for _ in range(2):
+            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: test\r\n\r\n")
+            assert reader.readline().startswith(b"HTTP/1.1 200")
+            length = 0
+            while (line := reader.readline()) not in (b"\r\n", b""):
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":")[1])
+            reader.read(length)
+            time.sleep(httpx.Limits().keepalive_expiry + 1)  # idle past the client's expiry
 
 
 def test_api_concurrent_clients_get_no_errors(base_url: str) -> None:

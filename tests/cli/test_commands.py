@@ -187,9 +187,32 @@ def test_cli_chat_scripted_session(runner: CliRunner) -> None:
     assert result.exit_code == 0, result.output
     out = result.stdout
     assert "hydrogen economy standards forum" in out
-    assert "full passage" in out  # /sources printed the passage
+    assert "full passage" not in out  # /sources shows each passage once, quote inside
     assert "do not cover" in out  # off-topic question abstained
     assert "Unknown command /bogus" in out and out.rstrip().endswith("bye")
+
+
+def test_chat_help_lists_each_command_and_sources_shows_the_quote_once(seed_service) -> None:  # type: ignore[no-untyped-def]
+    import io
+
+    from rich.console import Console
+
+    from qa.cli.chat import run_chat
+
+    lines = iter(["/help", "What forum did Korea set up for hydrogen?", "/sources", "/quit"])
+    buffer = io.StringIO()
+    out = Console(file=buffer, width=80, highlight=False, soft_wrap=True)
+    run_chat(seed_service, prompt=lambda message: next(lines), out=out)
+    text = buffer.getvalue()
+    help_text = text.split("Commands:", 1)[1]
+    for command in ("/sources", "/help", "/quit"):
+        assert sum(line.strip().startswith(command) for line in help_text.splitlines()) == 1
+    answer = seed_service.ask("What forum did Korea set up for hydrogen?")
+    sources = text.split("Sources", 1)[1].rsplit("bye", 1)[0]
+    after_answer = sources.split(f"[{answer.citations[-1].n}]", 1)[1]
+    quote = answer.citations[0].quote
+    # Once in the answer's source list, once inside its passage after /sources: not again.
+    assert text.count(quote) == 2 + answer.answer.count(quote), after_answer
 
 
 def test_cli_chat_ends_cleanly_on_eof(runner: CliRunner) -> None:

@@ -430,3 +430,34 @@ def test_store_skips_links_that_lead_outside_the_corpus(make_corpus, tmp_path: P
     service = _service(settings, FakeEmbedder())
     assert all("vault" not in h.text for h in service.search("vault code", k=10).hits)
     assert {d.source for d in service.documents()} == {*DOCS, "alias.txt"}
+
+
+def test_store_reports_guessed_encodings(make_corpus, fake_embedder: FakeEmbedder) -> None:
+    text = "Café policy\n\nThe café must label every crème brûlée with its origin."
+    settings, _ = make_corpus({**DOCS, "cafe.txt": text.encode("cp1252")}, embedding_model=FAKE)
+    report = _service(settings, fake_embedder).ingest()
+    assert report.encodings == {"cafe.txt": "cp1252"}
+    assert "cafe.txt" in report.added
+
+
+def test_store_ingest_of_a_folder_outside_the_corpus_makes_it_the_corpus(
+    tmp_path: Path, fake_embedder: FakeEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("QA_CORPUS_DIR")
+    monkeypatch.chdir(tmp_path)  # the default corpus, ./corpus, is not the folder given
+    folder = tmp_path / "policies"
+    folder.mkdir()
+    for name, text in DOCS.items():
+        (folder / name).write_text(text)
+    settings = Settings(index_dir=tmp_path / "index", embedding_model=FAKE)
+    report = _service(settings, fake_embedder).ingest([folder])
+    assert report.corpus_dir == str(folder) and sorted(report.added) == sorted(DOCS)
+    # A later service over the same index finds the folder: status is fresh, not "removed".
+    status = QAService(Settings(index_dir=tmp_path / "index", embedding_model=FAKE)).status()
+    assert status.corpus_dir == str(folder) and not status.is_stale, status.stale_reasons
+    (folder / "new.txt").write_text("New\n\nA new rule on charging plugs.")
+    again = _service(Settings(index_dir=tmp_path / "index", embedding_model=FAKE), fake_embedder)
+    assert again.ingest().added == ["new.txt"]
+    # An explicit QA_CORPUS_DIR still wins over the recorded folder.
+    explicit = Settings(index_dir=tmp_path / "index", corpus_dir=tmp_path, embedding_model=FAKE)
+    assert QAService(explicit).status().corpus_dir == str(tmp_path)

@@ -50,6 +50,12 @@ MULTIPART_OVERHEAD_BYTES = 64 * 1024
 
 Lifespan = Callable[[], AbstractAsyncContextManager[None]]
 
+# How long an idle keep-alive connection stays open. It must outlast the clients' pool
+# expiry (httpx and the OpenAI SDK: 5 s, aiohttp: 15 s): with uvicorn's default of 5 s a
+# client may send its next request on a connection the server is closing, which fails
+# with a read error under load, when the client reads each response late.
+KEEP_ALIVE_SECONDS = 75
+
 
 def create_app(settings: Settings, *, service: QAService | None = None) -> FastAPI:
     """The HTTP app serving `service` (by default a new `QAService(settings)`).
@@ -196,6 +202,7 @@ def serve(settings: Settings, *, workers: int = 1) -> None:
         "log_level": settings.log_level.lower(),
         "access_log": False,  # qa.access logs every request as JSON instead
         "server_header": False,
+        "timeout_keep_alive": KEEP_ALIVE_SECONDS,
     }
     if workers > 1:
         for key, value in settings_environ(settings).items():

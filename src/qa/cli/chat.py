@@ -11,14 +11,19 @@ from rich.console import Console
 from rich.markup import escape
 
 from qa.cli.commands import REMEDIES
-from qa.cli.render import render_answer, render_sources
+from qa.cli.render import plural, render_answer, render_passages
 from qa.errors import QAError
 from qa.models import Answer
 
 if TYPE_CHECKING:
     from qa.service import QAService
 
-HELP = "Ask a question and press Enter. /sources shows the last sources in full, /quit exits."
+HELP = "Ask a question and press Enter; /help lists the commands."
+COMMANDS = (
+    ("/sources", "the passages behind the last answer, quotes in bold"),
+    ("/help", "this list"),
+    ("/quit", "leave (also /exit, /q, Ctrl-D)"),
+)
 Prompt = Callable[[str], str]
 
 
@@ -64,7 +69,8 @@ def run_chat(
         prompt = terminal_prompt() if sys.stdin.isatty() and sys.stdout.isatty() else plain_prompt
     service.warm()
     info = service.info()
-    out.print(f"qa: {info.documents} documents, {info.passage_count} passages. {HELP}")
+    size = f"{plural(info.documents, 'document')}, {plural(info.passage_count, 'passage')}"
+    out.print(f"qa: {size}. {HELP}")
     last: Answer | None = None
     while True:
         try:
@@ -78,15 +84,15 @@ def run_chat(
             out.print("bye")
             return
         if line in ("/help", "?"):
-            out.print(HELP)
+            out.print("Type a question and press Enter. Commands:")
+            for name, what in COMMANDS:
+                out.print(f"  {name:<9} {what}")
             continue
         if line == "/sources":
             if last is None or not last.citations:
                 out.print("No sources yet: ask a question that the documents answer.")
             else:
-                render_sources(last.citations, out)
-                for c in last.citations:
-                    out.print(f"\n\\[{c.n}] full passage:\n{escape(c.text)}")
+                render_passages(last.citations, out)
             continue
         if line.startswith("/"):
             out.print(f"Unknown command {escape(line)}. {HELP}")

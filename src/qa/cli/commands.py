@@ -91,11 +91,15 @@ def main(
 @click.pass_context
 @handle_errors
 def ingest(ctx: click.Context, paths: tuple[Path, ...], rebuild: bool, as_json: bool) -> None:
-    """Index the corpus (or PATHS inside it); only new or changed files are embedded.
+    """Index the corpus (or a folder, or PATHS); only changes are embedded.
+
+    A single folder outside the corpus becomes the corpus: it is recorded in the index,
+    and later `qa status`, `qa ask` and `qa ingest` use it.
 
     \b
     Example:  qa ingest
               qa ingest corpus/new-report.pdf
+              qa ingest ~/policies
               qa ingest --rebuild
     """
     settings = _settings(ctx)
@@ -108,6 +112,11 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], rebuild: bool, as_json: 
         return
     from qa.cli.render import render_ingest
 
+    if report.corpus_dir and Path(report.corpus_dir) != settings.corpus_dir.resolve():
+        click.echo(
+            f"Corpus  {report.corpus_dir} (recorded in the index, so "
+            "`qa status` and `qa ask` use it)"
+        )
     render_ingest(report)
 
 
@@ -177,7 +186,7 @@ def search(
 @click.pass_context
 @handle_errors
 def status(ctx: click.Context, as_json: bool) -> None:
-    """Show the indexed documents, passage count, model, index age and staleness.
+    """Show documents, passages, model, index age, staleness and skips.
 
     \b
     Example:  qa status
@@ -229,7 +238,7 @@ def eval_command(
     mode: str,
     as_json: bool,
 ) -> None:
-    """Measure retrieval, answers and abstention on a seed-dev JSONL or SQuAD JSON file.
+    """Score retrieval, answers and abstention on seed-dev JSONL or SQuAD.
 
     \b
     Example:  qa eval ../shared/eval/seed-dev.jsonl
@@ -255,7 +264,7 @@ def eval_command(
 @click.pass_context
 @handle_errors
 def serve(ctx: click.Context, host: str | None, port: int | None, workers: int) -> None:
-    """Serve the HTTP API, web page, MCP (/mcp) and OpenAI-compatible routes (/v1).
+    """Serve the HTTP API, the web page, MCP (/mcp) and OpenAI (/v1).
 
     \b
     Example:  qa serve --port 8000
@@ -272,7 +281,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None, workers: int) 
 @click.pass_context
 @handle_errors
 def mcp(ctx: click.Context) -> None:
-    """Run the MCP server over stdio (for Claude Desktop, Cursor and other MCP hosts).
+    """Run the MCP server over stdio (Claude Desktop, Cursor, other hosts).
 
     \b
     Example:  qa mcp

@@ -16,6 +16,7 @@ from qa.formats import describe_formats
 from qa.models import (
     Answer,
     Citation,
+    DocumentInfo,
     Hit,
     IndexStatus,
     IngestReport,
@@ -31,8 +32,16 @@ STATUS_ROWS = 50  # a table of thousands of documents helps nobody and takes sec
 
 
 def console() -> Console:
+    """Stdout: wrapped at word boundaries on a terminal, never wrapped when piped."""
     # Built per call so tests capturing stdout see the output.
-    return Console(highlight=False, soft_wrap=True)
+    out = Console(highlight=False)
+    out.soft_wrap = not out.is_terminal
+    return out
+
+
+def plural(count: int, noun: str) -> str:
+    """`1 document`, `2 documents`."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def _where(item: Citation | Hit) -> str:
@@ -49,7 +58,7 @@ def render_answer(answer: Answer, out: Console | None = None) -> None:
         if answer.suggestions:
             out.print("\nClosest passages:")
             for hit in answer.suggestions[:3]:
-                out.print(f"  • {escape(_where(hit))}: {escape(_clip(hit.text))}")
+                out.print(f"  • {escape(_clip(_where(hit)))}: {escape(_clip(hit.text))}")
         return
     out.print(escape(answer.answer))
     if answer.uncovered:
@@ -65,6 +74,19 @@ def render_sources(citations: Sequence[Citation], out: Console | None = None) ->
         out.print("\n[bold]Sources[/]")
     for c in citations:
         out.print(f"  [{c.n}] {escape(_where(c))}\n      “{escape(c.quote)}”")
+
+
+def render_passages(citations: Sequence[Citation], out: Console | None = None) -> None:
+    """Each cited passage in full: the quote once, in bold, and the rest of it dimmed."""
+    out = out or console()
+    for c in citations:
+        out.print(f"\n\\[{c.n}] {escape(_where(c))}")
+        at = c.text.find(c.quote) if c.quote else -1
+        if at < 0:
+            out.print(f"[bold]{escape(c.quote)}[/]\n[dim]{escape(c.text)}[/]")
+            continue
+        before, after = c.text[:at], c.text[at + len(c.quote) :]
+        out.print(f"[dim]{escape(before)}[/][bold]{escape(c.quote)}[/][dim]{escape(after)}[/]")
 
 
 def render_search(result: SearchResult, out: Console | None = None) -> None:
@@ -85,29 +107,65 @@ def render_status(status: IndexStatus, out: Console | None = None) -> None:
     out.print(f"Model   {status.model} ({status.dimension} dimensions)")
     if status.built_at is not None:
         out.print(f"Built   {status.built_at:%Y-%m-%d %H:%M:%S %Z} ({_age(status.built_at)} ago)")
-    out.print(f"Size    {len(status.documents)} documents, {status.passage_count} passages")
+    size = f"{plural(len(status.documents), 'document')}, {plural(status.passage_count, 'passage')}"
+    out.print(f"Size    {size}")
     if status.is_stale:
         out.print("[yellow]Stale[/]   " + "; ".join(status.stale_reasons) + " — run `qa ingest`")
     else:
         out.print("Fresh   the index matches the corpus")
     render_skipped(status.skipped, out)
-    table = Table("id", "title", "source", "pages", "passages")
     shown = status.documents[:STATUS_ROWS]
-    for d in shown:
-        table.add_row(d.id, d.title, d.source, str(d.pages or "-"), str(d.passages))
-    out.print(table)
+    _render_documents(shown, out)
     if len(status.documents) > len(shown):
         out.print(f"… and {len(status.documents) - len(shown)} more (`qa status --json` lists all)")
 
 
+def _render_documents(documents: Sequence[DocumentInfo], out: Console) -> None:
+    """A table when it fits; otherwise one block per document, so no id is ever cut."""
+    if not documents:
+        return
+    id_width = max(len(d.id) for d in documents)
+    source_width = max(len(d.source) for d in documents)
+    if id_width + source_width + 45 <= out.width:
+        table = Table("id", "title", "source", "pages", "passages")
+        table.columns[0].no_wrap = table.columns[2].no_wrap = True
+        for d in documents:
+            table.add_row(d.id, d.title, d.source, str(d.pages or "-"), str(d.passages))
+        out.print(table)
+        return
+    out.print("Documents")
+    for d in documents:
+        pages = f" · {plural(d.pages, 'page')}" if d.pages else ""
+        out.print(f"  [bold]{escape(d.id)}[/]", soft_wrap=True)  # copied whole: never cut
+        out.print(
+            f"    {escape(d.title)} · {escape(d.source)}{pages} · {plural(d.passages, 'passage')}"
+        )
+
+
 def render_ingest(report: IngestReport, out: Console | None = None) -> None:
-    out = out or Console(stderr=False, highlight=False)
+    out = out or console()
+    changes = [
+        f"{len(names)} {label}"
+        for names, label in (
+            (report.added, "added"),
+            (report.changed, "changed"),
+            (report.removed, "removed"),
+            (report.unchanged, "unchanged"),
+        )
+        if names
+    ]
     out.print(
-        f"Indexed {report.documents} documents, {report.passages} passages "
-        f"({len(report.added)} added, {len(report.changed)} changed, {len(report.removed)} "
-        f"removed, {len(report.unchanged)} unchanged; {report.embedded_passages} passages "
-        f"embedded) in {report.seconds:.1f}s."
+        f"Indexed {plural(report.documents, 'document')} "
+        f"({plural(report.passages, 'passage')}) in {report.seconds:.1f}s."
     )
+    if changes or report.embedded_passages:
+        embedded = f"{plural(report.embedded_passages, 'passage')} embedded"
+        out.print(f"Files   {', '.join(changes) or 'no changes'}; {embedded}.")
+    for source, encoding in report.encodings.items():
+        out.print(
+            f"[yellow]Guessed[/] {escape(source)}: not UTF-8; read as {escape(encoding)} "
+            "(save it as UTF-8 if the text looks wrong)."
+        )
     render_skipped(report.skipped, out)
     if report.documents == 0:
         out.print(f"[yellow]The index is empty:[/] add {describe_formats()} files to the corpus.")
@@ -159,6 +217,7 @@ def _pct(value: Any) -> str:
 
 
 def _clip(text: str, limit: int = 160) -> str:
+    text = " ".join(text.split())  # headings and paragraphs: one line in a bullet list
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 

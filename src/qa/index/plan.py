@@ -73,6 +73,8 @@ class ChangePlan:
         self.known_skips: dict[str, SkippedEntry] = {}
         # Taken before a file is read, so an edit made during the build shows next time.
         self.stats: dict[str, tuple[int, int]] = {}
+        # Files read this run that were not UTF-8: source → the encoding assumed.
+        self.encodings: dict[str, str] = {}
 
     @property
     def skipped(self) -> list[SkippedFile]:
@@ -119,7 +121,11 @@ class ChangePlan:
                     plan.skips[source] = old_skip  # the same file fails the same way
                     continue
                 document = read_document(
-                    path, root, source=source, max_bytes=settings.max_file_bytes
+                    path,
+                    root,
+                    source=source,
+                    max_bytes=settings.max_file_bytes,
+                    guesses=plan.encodings,
                 )
                 plan.fresh.append(document)
             except (DocumentParseError, OSError) as exc:
@@ -168,6 +174,7 @@ class ChangePlan:
             removed=self.removed,
             unchanged=self.unchanged,
             skipped=self.skipped,
+            encodings={s: e for s, e in sorted(self.encodings.items()) if s not in self.skips},
             embedded_passages=embedded,
             seconds=round(seconds, 3),
         )

@@ -62,6 +62,17 @@ class IndexStore:
         path = self.root / target
         return path if path.is_dir() else None
 
+    def recorded_corpus(self) -> Path | None:
+        """The corpus folder the current build was made from, when recorded and present."""
+        path = self.current_build()
+        if path is None:
+            return None
+        try:
+            recorded = layout.read_manifest(path).corpus_dir
+        except (OSError, ValueError):
+            return None
+        return Path(recorded) if recorded and Path(recorded).is_dir() else None
+
     def has_newer_than(self, snapshot: IndexSnapshot) -> bool:
         """True when another build has been swapped in since `snapshot` was loaded."""
         current = self.current_build()

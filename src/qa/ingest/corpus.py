@@ -101,8 +101,9 @@ def document_id(source: str) -> str:
     return slug or hashlib.sha1(source.encode()).hexdigest()[:12]
 
 
-def decode(data: bytes, source: str) -> str:
-    """UTF-8 when it is; otherwise the best guess of charset-normalizer."""
+def decode(data: bytes, source: str, *, guesses: dict[str, str] | None = None) -> str:
+    """UTF-8 when it is; otherwise the best guess of charset-normalizer, which is recorded
+    in `guesses` (source → encoding) when given, for the ingest summary to report."""
     if b"\x00" in data[:8192] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise DocumentParseError(f"{source}: binary content, not text.")
     try:
@@ -121,16 +122,23 @@ def decode(data: bytes, source: str) -> str:
     if western is not None and western.chaos <= best.chaos + 0.02:
         best = western
     logger.info("%s is not UTF-8; decoded as %s", source, best.encoding)
+    if guesses is not None:
+        guesses[source] = best.encoding
     return str(best)
 
 
 def read_document(
-    path: Path, corpus_dir: Path, *, source: str | None = None, max_bytes: int | None = None
+    path: Path,
+    corpus_dir: Path,
+    *,
+    source: str | None = None,
+    max_bytes: int | None = None,
+    guesses: dict[str, str] | None = None,
 ) -> Document:
     """Read, normalise and label one file. Raises `DocumentParseError` on any failure.
 
     `source` (the path relative to the corpus, as `discover` gives it) defaults to
-    `path`'s place in `corpus_dir`.
+    `path`'s place in `corpus_dir`. A guessed text encoding is recorded in `guesses`.
     """
     if source is None:
         source = path.resolve().relative_to(corpus_dir.resolve()).as_posix()
@@ -153,11 +161,11 @@ def read_document(
     elif fmt == "html":
         from qa.ingest.html import read_html_blocks
 
-        blocks, page_count = read_html_blocks(decode(data, source)), None
+        blocks, page_count = read_html_blocks(decode(data, source, guesses=guesses)), None
     elif fmt == "md":
-        blocks, page_count = blocks_from_markdown(decode(data, source)), None
+        blocks, page_count = blocks_from_markdown(decode(data, source, guesses=guesses)), None
     else:
-        blocks, page_count = blocks_from_plain_text(decode(data, source)), None
+        blocks, page_count = blocks_from_plain_text(decode(data, source, guesses=guesses)), None
     blocks, metadata = label_front_matter(join_broken_paragraphs(blocks))
     if not blocks:
         raise DocumentParseError(f"{source}: no text could be extracted.")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from qa.errors import DocumentParseError
 from qa.ingest.normalize import Block, clean_text, squash
 
 _INVISIBLE = (
@@ -43,7 +44,18 @@ _BLOCKS = (
 
 
 def read_html_blocks(html: str) -> list[Block]:
-    """Title, meta author and the visible heading/paragraph blocks of an HTML page."""
+    """Title, meta author and the visible heading/paragraph blocks of an HTML page.
+
+    Raises `DocumentParseError` for markup nested too deeply to walk.
+    """
+    try:
+        return _read_html_blocks(html)
+    except RecursionError as exc:
+        # BeautifulSoup and the walk below recurse once per level of nesting.
+        raise DocumentParseError("the HTML is nested too deeply to read.") from exc
+
+
+def _read_html_blocks(html: str) -> list[Block]:
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(html, "html.parser")
