@@ -380,3 +380,76 @@ def test_store_skips_links_that_lead_outside_the_corpus(make_corpus, tmp_path: P
     service = _service(settings, FakeEmbedder())
     assert all("vault" not in h.text for h in service.search("vault code", k=10).hits)
     assert {d.source for d in service.documents()} == {*DOCS, "alias.txt"}
+
+
+class SpanFake(FakeEmbedder):
+    """A `SpanEncoder`: counts its calls; a span's vector is the fake vector of its text."""
+
+    model_id = FAKE
+
+    def __init__(self, fail_after: int | None = None) -> None:
+        super().__init__()
+        self.span_calls: list[int] = []
+        self.fail_after = fail_after
+
+    def encode_spans(self, texts, spans):  # type: ignore[no-untyped-def]
+        if self.fail_after is not None and len(self.span_calls) >= self.fail_after:
+            raise RuntimeError("simulated crash mid-build")
+        self.span_calls.append(len(texts))
+        plain = FakeEmbedder()  # its calls are not this encoder's `encode` calls
+        pieces = [t[a:b] for t, s in zip(texts, spans, strict=True) for a, b in s]
+        return plain.encode(texts), plain.encode(pieces)
+
+
+BIG = "Big\n\n" + "\n\n".join(f"Paragraph {i} covers topic {i} in full." for i in range(200))
+
+
+def test_builder_span_encoder_one_call_per_batch(make_corpus) -> None:
+    import numpy as np
+
+    from qa.index.writer import search_text
+
+    settings, _ = make_corpus({**DOCS, "big.txt": BIG}, embedding_model=FAKE, batch_size=2)
+    encoder = SpanFake()
+    report = QAService(settings, embedder=encoder).ingest(export_query_encoder=False)
+    assert encoder.calls == []  # no second pass for sentences
+    assert sum(encoder.span_calls) == report.embedded_passages == report.passages
+    batch = settings.batch_size * 4
+    assert max(encoder.span_calls) <= batch
+    assert len(encoder.span_calls) <= report.passages // batch + 4  # about one per batch
+    snapshot, _ = QAService(settings, embedder=encoder).current()
+    for row in range(len(snapshot)):
+        passage = snapshot.passage(row)
+        text = search_text(passage, snapshot.document(passage.document_id))
+        rows = snapshot.sentence_rows(row)
+        np.testing.assert_allclose(snapshot.vectors[row], encoder.encode([text])[0], atol=1e-6)
+        np.testing.assert_allclose(
+            snapshot.sentence_vectors[rows.start : rows.stop],
+            encoder.encode(passage.sentence_texts()),
+            atol=2e-3,
+        )
+    again = SpanFake()
+    assert QAService(settings, embedder=again).ingest().embedded_passages == 0
+    assert again.span_calls == [] and again.calls == []
+
+
+def test_builder_span_encoder_resumes_after_a_crash(make_corpus) -> None:
+    import numpy as np
+
+    settings, corpus = make_corpus(DOCS, embedding_model=FAKE, batch_size=2)
+    QAService(settings, embedder=SpanFake()).ingest(export_query_encoder=False)
+    (corpus / "big.txt").write_text(BIG)
+    with pytest.raises(RuntimeError, match="simulated"):
+        QAService(settings, embedder=SpanFake(fail_after=2)).ingest(export_query_encoder=False)
+    resumed = SpanFake()
+    report = QAService(settings, embedder=resumed).ingest(export_query_encoder=False)
+    assert report.added == ["big.txt"]
+    # The two batches done before the crash come from the cache.
+    assert sum(resumed.span_calls) == report.embedded_passages - 2 * settings.batch_size * 4
+    fresh = settings.model_copy(update={"index_dir": corpus.parent / "fresh"})
+    QAService(fresh, embedder=SpanFake()).ingest(export_query_encoder=False)
+    one, other = (QAService(s, embedder=SpanFake()).current()[0] for s in (settings, fresh))
+    np.testing.assert_array_equal(np.asarray(one.vectors), np.asarray(other.vectors))
+    np.testing.assert_array_equal(
+        np.asarray(one.sentence_vectors), np.asarray(other.sentence_vectors)
+    )

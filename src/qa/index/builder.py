@@ -70,13 +70,11 @@ class IndexBuilder:
                 encoder = _add_query_encoder(staging, embedder, previous) or embedder
             fresh = {d.id for d in plan.fresh}
             sink = PassageSink(staging, embedder.dimension)
-            batches = _Batches(
-                sink,
-                encoder,
-                EmbeddingCache(self.store.root / layout.CACHE, encoder.model_id),
-                size=self.settings.batch_size * 4,
-            )
+            cache = EmbeddingCache(self.store.root / layout.CACHE, encoder.model_id)
             with (progress or _silent)("Embedding", len(fresh)) as advance:
+                batches = _Batches(
+                    sink, encoder, cache, size=self.settings.batch_size * 4, advance=advance
+                )
                 for number, document in enumerate(documents):
                     if document.id not in fresh:
                         assert previous is not None  # kept documents come from it
@@ -93,8 +91,8 @@ class IndexBuilder:
                         min_tokens=self.settings.min_chunk_tokens,
                     ):
                         batches.add(passage, search_text(passage, document), number)
-                    batches.document_done(advance)
-                batches.flush(advance)
+                    batches.document_done()
+                batches.flush()
             sink.close()
             self.store.publish(staging, documents, sink, plan.stats, embedder, previous)
             shutil.rmtree(self.store.root / layout.CACHE, ignore_errors=True)
@@ -109,33 +107,41 @@ class _Batches:
     """
 
     def __init__(
-        self, sink: PassageSink, encoder: QueryEncoder, cache: EmbeddingCache, *, size: int
+        self,
+        sink: PassageSink,
+        encoder: QueryEncoder,
+        cache: EmbeddingCache,
+        *,
+        size: int,
+        advance: Advance,
     ) -> None:
         self.sink = sink
         self.encoder = encoder
         self.cache = cache
         self.size = size
+        self.advance = advance
         self.pooled = isinstance(encoder, SpanEncoder)
         self.embedded = 0
         self._items: list[tuple[int, int, str, list[tuple[int, int]]]] = []
-        self._done = 0  # documents whose passages are all in this batch or earlier ones
+        self._done = 0  # documents whose passages are all gathered, not yet reported
 
     def add(self, passage: Passage, text: str, document: int) -> None:
+        """Give `passage` (of the `document`-th document) its rows; embed when a batch is full."""
         row, sentence_row = self.sink.add(passage, document)
         self._items.append((row, sentence_row, text, list(passage.sentences)))
         self.embedded += 1
-
-    def document_done(self, advance: Advance) -> None:
-        self._done += 1
         if len(self._items) >= self.size:
-            self.flush(advance)
+            self.flush()
 
-    def flush(self, advance: Advance) -> None:
+    def document_done(self) -> None:
+        self._done += 1
+
+    def flush(self) -> None:
         """Embed what is gathered (what an interrupted run cached is not embedded again)."""
-        for first in range(0, len(self._items), self.size):
-            self._embed(self._items[first : first + self.size])
+        if self._items:
+            self._embed(self._items)
         self._items = []
-        advance(self._done)
+        self.advance(self._done)
         self._done = 0
 
     def _embed(self, items: list[tuple[int, int, str, list[tuple[int, int]]]]) -> None:
