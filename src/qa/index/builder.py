@@ -34,6 +34,10 @@ EmbedderFactory = Callable[[], Embedder]
 Progress = Callable[[str, int], AbstractContextManager[Advance]]
 
 
+# Sentence vectors pooled out of the passage pass, instead of embedded in the same batch.
+POOL_SENTENCES = False
+
+
 def _silent(label: str, total: int) -> AbstractContextManager[Advance]:
     return nullcontext(lambda n: None)
 
@@ -102,8 +106,11 @@ class IndexBuilder:
 class _Batches:
     """Fresh passages gathered into batches, embedded, and written to their reserved rows.
 
-    With a `SpanEncoder` a batch is one model call: sentence vectors are pooled out of the
-    passages' own forward pass. Other encoders embed the sentences in a second call.
+    A batch is one model call: its passages and their sentences together, which the
+    encoders sort by length so little goes on padding. Pooling sentence vectors out of the
+    passages' own pass (`SpanEncoder`, `POOL_SENTENCES`) saves the sentences' compute but
+    picked the answer sentence 4-5 points less often on PolicyQA
+    (`benchmarks/bench_sentence_pooling.py`), so it is off.
     """
 
     def __init__(
@@ -120,7 +127,7 @@ class _Batches:
         self.cache = cache
         self.size = size
         self.advance = advance
-        self.pooled = isinstance(encoder, SpanEncoder)
+        self.pooled = POOL_SENTENCES and isinstance(encoder, SpanEncoder)
         self.embedded = 0
         self._items: list[tuple[int, int, str, list[tuple[int, int]]]] = []
         self._done = 0  # documents whose passages are all gathered, not yet reported
@@ -163,11 +170,12 @@ class _Batches:
             flat_keys = [k for i in pending for k in keys[i]]
             cache.save(flat_keys, _interleave(vectors, sentences, spans))
         else:
-            vectors = self.encoder.encode(texts)
-            cache.save([keys[i][0] for i in pending], vectors)
             sentence_texts = [t[a:b] for t, s in zip(texts, spans, strict=True) for a, b in s]
-            sentences = self.encoder.encode(sentence_texts)
-            cache.save([k for i in pending for k in keys[i][1:]], sentences)
+            both = self.encoder.encode(texts + sentence_texts)
+            vectors, sentences = both[: len(texts)], both[len(texts) :]
+            cache.save(
+                [keys[i][0] for i in pending] + [k for i in pending for k in keys[i][1:]], both
+            )
         at = 0
         for j, i in enumerate(pending):
             row, sentence_row, _, span = items[i]
