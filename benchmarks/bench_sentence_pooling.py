@@ -6,7 +6,7 @@ retrieves; it is a hit when it contains the answer. Both kinds of sentence vecto
 from the same ONNX export of the model, so only the pooling differs.
 
     python benchmarks/bench_sentence_pooling.py                 # (a) all 20 policies, (b) 6
-    python benchmarks/bench_sentence_pooling.py --tiny          # 1 policy each, for CI
+    python benchmarks/bench_sentence_pooling.py --tiny          # 8 paragraphs of 1, for CI
 """
 
 from __future__ import annotations
@@ -27,9 +27,9 @@ def _norm(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip().lower()
 
 
-def _articles(limit: int | None) -> list[dict[str, Any]]:
+def _articles(limit: int | None, paragraphs: int | None = None) -> list[dict[str, Any]]:
     data: list[dict[str, Any]] = json.loads(c.POLICYQA.read_text(encoding="utf-8"))["data"]
-    return data[:limit]
+    return [{**a, "paragraphs": a["paragraphs"][:paragraphs]} for a in data[:limit]]
 
 
 def _pick(question: np.ndarray, sentences: np.ndarray) -> int:
@@ -131,11 +131,12 @@ def retrieved_passages(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--tiny", action="store_true", help="1 policy for each part, for CI")
+    parser.add_argument("--tiny", action="store_true", help="8 paragraphs of 1 policy, for CI")
     parser.add_argument("--gold-articles", type=int, default=20, help="policies for (a)")
     parser.add_argument("--retrieval-articles", type=int, default=6, help="policies for (b)")
     args = parser.parse_args()
     gold_n, retrieval_n = (1, 1) if args.tiny else (args.gold_articles, args.retrieval_articles)
+    paragraphs = 8 if args.tiny else None
 
     from qa.config import load_settings
     from qa.encoders.onnx import OnnxQueryEncoder
@@ -152,8 +153,8 @@ def main() -> None:
         if export is None:
             raise SystemExit("the model could not be exported to ONNX")
         encoder = OnnxQueryEncoder(export, model_id=embedder.model_id)
-        gold = gold_paragraphs(encoder, _articles(gold_n))
-        top3 = retrieved_passages(encoder, embedder, _articles(retrieval_n), Path(tmp))
+        gold = gold_paragraphs(encoder, _articles(gold_n, paragraphs))
+        top3 = retrieved_passages(encoder, embedder, _articles(retrieval_n, paragraphs), Path(tmp))
 
     print(f"(a) best sentence of the gold paragraph, {gold['questions']:.0f} questions")
     print("                                   separate     pooled   difference")
