@@ -282,6 +282,23 @@ def passages_per_document(folder: Path) -> float:
     return total / 40
 
 
+def build_only(base: Path, size: int, ppd: float, args: argparse.Namespace) -> None:
+    """Ingest memory at one size: the build child alone, with the stand-in embedder."""
+    corpus, index = base / f"corpus-{size}", base / f"index-{size}"
+    for folder in (corpus, index):
+        shutil.rmtree(folder, ignore_errors=True)
+    syn.write_corpus(corpus, math.ceil(size / ppd))
+    b, _ = run_child("build", corpus=corpus, index=index, flat_max=args.flat_max)
+    print(
+        f"{b['passages']:,} passages / {b['sentences']:,} sentences / "
+        f"{b['documents']:,} documents: ingest {b['seconds']:.1f} s, "
+        f"re-ingest {b['reingest_seconds']:.2f} s, peak RSS of the build "
+        f"{b['peak_rss_mb']:.0f} MB (before ingest {b['rss_before_mb']:.0f} MB)"
+    )
+    for stage, mb in b["rss"].items():
+        print(f"  RSS {stage:<22} {mb:8.0f} MB")
+
+
 def one_size(
     base: Path,
     size: int,
@@ -431,6 +448,11 @@ def main() -> None:
     parser.add_argument(
         "--keep", action="store_true", help="keep the corpora and indexes (needs --workdir)"
     )
+    parser.add_argument(
+        "--build-only",
+        action="store_true",
+        help="only ingest each size: time, re-ingest and peak RSS of the build process",
+    )
     parser.add_argument("--child", choices=sorted(CHILDREN), help=argparse.SUPPRESS)
     for name in ("corpus", "index", "onnx-out"):
         parser.add_argument(f"--{name}", type=Path, help=argparse.SUPPRESS)
@@ -458,6 +480,10 @@ def main() -> None:
             base = Path(tmp)
         c.header("scale", f"sizes {', '.join(f'{s:,}' for s in sizes)} passages")
         ppd = passages_per_document(base / "calibrate")
+        if args.build_only:
+            for size in sizes:
+                build_only(base, size, ppd, args)
+            return
         sample_corpus = base / "sample"
         syn.write_corpus(sample_corpus, max(2, math.ceil(args.sample / ppd) + 1), seed=2)
         onnx = None if args.tiny else base / "onnx"

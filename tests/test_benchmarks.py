@@ -110,3 +110,27 @@ def test_benchmarks_scale_prints_every_figure() -> None:
 def test_benchmarks_query_encoder_prints_ratio_and_parity() -> None:
     output = run_benchmark("bench_query_encoder.py")
     assert_figures(output, [r"ratio \(b\) / \(a\)\s+NUM x", r"parity: min cosine .* NUM"])
+
+
+def test_benchmarks_ingest_speed_prints_rates_and_ratios() -> None:
+    output = run_benchmark("bench_ingest_speed.py")
+    assert_figures(
+        output,
+        [
+            r"qa ingest, fresh process\s+NUM s\s+NUM",
+            r"peer: load model \+ encode, fresh proc\.\s+NUM s\s+NUM",
+            r"ratio qa ingest / peer \(processes\)\s+NUM x",
+            r"re-ingest, corpus unchanged\s+NUM s = NUM%",
+        ],
+    )
+
+
+def test_benchmarks_sentence_pooling_prints_both_hit_rates() -> None:
+    output = run_benchmark("bench_sentence_pooling.py")
+    assert_figures(
+        output,
+        [
+            r"contains the answer\s+NUM%\s+NUM%\s+[+-]NUM points",
+            r"ceiling\) +NUM%",
+        ],
+    )

@@ -8,10 +8,10 @@ from collections.abc import Sequence
 import numpy as np
 import pytest
 from conftest import FakeEmbedder
+from qa.answer.model import AnswerModel
 
 from qa.answer.compose import compose_answer
 from qa.answer.features import FEATURES
-from qa.answer.model import AnswerModel
 from qa.chunking import split_sentences
 from qa.config import Settings
 from qa.models import Answer, Passage

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from rich.console import Console
 
 from qa.cli.render import render_ingest, render_status
-from qa.models import IndexStatus, IngestReport, SkippedFile
+from qa.models import DocumentInfo, IndexStatus, IngestReport, SkippedFile
 
 SKIPS = [
     SkippedFile(source="blob.bin", reason="unsupported file type '.bin'."),

@@ -461,3 +461,80 @@ def test_store_ingest_of_a_folder_outside_the_corpus_makes_it_the_corpus(
     # An explicit QA_CORPUS_DIR still wins over the recorded folder.
     explicit = Settings(index_dir=tmp_path / "index", corpus_dir=tmp_path, embedding_model=FAKE)
     assert QAService(explicit).status().corpus_dir == str(tmp_path)
+
+
+class SpanFake(FakeEmbedder):
+    """A `SpanEncoder`: counts its calls; a span's vector is the fake vector of its text."""
+
+    model_id = FAKE
+
+    def __init__(self, fail_after: int | None = None) -> None:
+        super().__init__()
+        self.span_calls: list[int] = []
+        self.fail_after = fail_after
+
+    def encode_spans(self, texts, spans):  # type: ignore[no-untyped-def]
+        if self.fail_after is not None and len(self.span_calls) >= self.fail_after:
+            raise RuntimeError("simulated crash mid-build")
+        self.span_calls.append(len(texts))
+        plain = FakeEmbedder()  # its calls are not this encoder's `encode` calls
+        pieces = [t[a:b] for t, s in zip(texts, spans, strict=True) for a, b in s]
+        return plain.encode(texts), plain.encode(pieces)
+
+
+BIG = "Big\n\n" + "\n\n".join(f"Paragraph {i} covers topic {i} in full." for i in range(200))
+
+
+def test_builder_one_model_call_per_batch_for_passages_and_sentences(make_corpus) -> None:
+    import numpy as np
+
+    from qa.index.writer import search_text
+
+    settings, _ = make_corpus({**DOCS, "big.txt": BIG}, embedding_model=FAKE, batch_size=2)
+    encoder = SpanFake()
+    report = QAService(settings, embedder=encoder).ingest(export_query_encoder=False)
+    snapshot, _ = QAService(settings, embedder=encoder).current()
+    sentences = snapshot.manifest.sentence_count
+    assert encoder.span_calls == []  # pooling is off: it lost answer quality
+    assert sum(encoder.calls) == report.passages + sentences  # every text once, in one call
+    batch = settings.batch_size * 4
+    assert len(encoder.calls) <= report.passages // batch + len(DOCS) + 1
+    for row in range(len(snapshot)):
+        passage = snapshot.passage(row)
+        text = search_text(passage, snapshot.document(passage.document_id))
+        rows = snapshot.sentence_rows(row)
+        np.testing.assert_allclose(snapshot.vectors[row], encoder.encode([text])[0], atol=1e-6)
+        np.testing.assert_allclose(
+            snapshot.sentence_vectors[rows.start : rows.stop],
+            encoder.encode(passage.sentence_texts()),
+            atol=2e-3,
+        )
+    again = SpanFake()
+    assert QAService(settings, embedder=again).ingest().embedded_passages == 0
+    assert again.span_calls == [] and again.calls == []
+
+
+def test_builder_resumes_after_a_crash_with_the_same_vectors(make_corpus) -> None:
+    import numpy as np
+
+    settings, corpus = make_corpus(DOCS, embedding_model=FAKE, batch_size=2)
+    first = FakeEmbedder()
+    QAService(settings, embedder=first).ingest(export_query_encoder=False)
+    (corpus / "big.txt").write_text(BIG)
+    crashing = ExplodingEmbedder(2)
+    with pytest.raises(RuntimeError, match="simulated"):
+        QAService(settings, embedder=crashing).ingest(export_query_encoder=False)
+    resumed = FakeEmbedder()
+    report = QAService(settings, embedder=resumed).ingest(export_query_encoder=False)
+    assert report.added == ["big.txt"]
+    fresh = settings.model_copy(update={"index_dir": corpus.parent / "fresh"})
+    everything = FakeEmbedder()
+    QAService(fresh, embedder=everything).ingest(export_query_encoder=False)
+    # The two batches finished before the crash come from the cache.
+    assert len(crashing.calls) == 2 and sum(crashing.calls) > 0
+    assert sum(resumed.calls) == sum(everything.calls) - sum(first.calls) - sum(crashing.calls)
+    one, other = (QAService(s, embedder=FakeEmbedder()).current()[0] for s in (settings, fresh))
+    np.testing.assert_array_equal(np.asarray(one.vectors), np.asarray(other.vectors))
+    np.testing.assert_array_equal(
+        np.asarray(one.sentence_vectors), np.asarray(other.sentence_vectors)
+    )

@@ -4,6 +4,7 @@ sits in the ranking, and whether it holds the kind of detail the question asks f
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -72,7 +73,7 @@ def sentence_features(
     """The answerable sentences of `candidates` and their feature rows (`FEATURES`)."""
     question = plan.question
     terms = list(dict.fromkeys(tokenize([question])[0]))
-    bigrams = set(zip(terms, terms[1:], strict=False))
+    bigrams = set(itertools.pairwise(terms))
     ask = plan.asks[0]
     refs: list[SentenceRef] = []
     rows: list[list[float]] = []
@@ -100,7 +101,7 @@ def sentence_features(
                 _coverage(terms, token_set, evidence.idf),
                 0.0,
                 passage_coverage,
-                len(bigrams & set(zip(tokens, tokens[1:], strict=False))) / max(1, len(bigrams)),
+                len(bigrams & set(itertools.pairwise(tokens))) / max(1, len(bigrams)),
                 (-1.0 if ask.lacks_detail(text) else 1.0) if wanted else 0.0,
                 1.0 if j == 0 else 0.0,
                 len(text.split()) / 40,

@@ -69,6 +69,6 @@ def score_sentences(
                 ref.label,
                 score - RANK_PENALTY * ref.candidate,
                 1.0 / (1.0 + math.exp(-z)),
-            )  # fmt: skip
+            )
         )
     return sorted(scored, key=lambda s: (-s.score, s.candidate, s.position))

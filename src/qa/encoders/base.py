@@ -1,9 +1,10 @@
-"""The encoder protocols every embedder satisfies: `QueryEncoder` and `Embedder`."""
+"""The encoder protocols: `QueryEncoder`, `Embedder` (knows its tokenizer) and `SpanEncoder`
+(pools span vectors out of the same forward pass)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -31,4 +32,19 @@ class Embedder(QueryEncoder, Protocol):
 
     def token_spans(self, text: str) -> list[tuple[int, int]]:
         """Character span of each word piece, special tokens excluded."""
+        ...
+
+
+@runtime_checkable
+class SpanEncoder(QueryEncoder, Protocol):
+    """A `QueryEncoder` that also pools vectors for character spans of each text.
+
+    One forward pass gives both: the text's vector, as `encode` would, and for each span
+    the unit mean of the token embeddings inside it (see `qa.encoders.pooling`).
+    """
+
+    def encode_spans(
+        self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]]
+    ) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
+        """(vectors of `texts`, vectors of all their spans, concatenated in order)."""
         ...

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
+from qa.encoders.pooling import pool_spans
+
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
@@ -105,7 +107,43 @@ class OnnxQueryEncoder:
             out[rows] = self._encode_batch([texts[i] for i in rows])
         return out
 
+    def encode_spans(
+        self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]]
+    ) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
+        """Vectors of `texts` (as `encode`) and of each span in them, from one forward pass.
+
+        A span's vector is the unit mean of its token embeddings in its text's pass; a span
+        the model window cut off is embedded on its own instead.
+        """
+        starts = np.cumsum([0, *(len(s) for s in spans)])
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        pooled = np.zeros((int(starts[-1]), self.dimension), dtype=np.float32)
+        missing: list[tuple[int, str]] = []
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        for start in range(0, len(order), _BATCH_SIZE):
+            rows = order[start : start + _BATCH_SIZE]
+            encodings, hidden, mask = self._forward([texts[i] for i in rows])
+            out[rows] = _normalise(self._pool(hidden, mask))
+            for j, i in enumerate(rows):
+                vectors, empty = pool_spans(hidden[j], encodings[j].offsets, spans[i])
+                pooled[starts[i] : starts[i + 1]] = vectors
+                missing += [
+                    (int(starts[i]) + k, texts[i][a:b])
+                    for k, (a, b) in enumerate(spans[i])
+                    if empty[k]
+                ]
+        if missing:
+            pooled[[row for row, _ in missing]] = self.encode([text for _, text in missing])
+        return out, pooled
+
     def _encode_batch(self, texts: list[str]) -> NDArray[np.float32]:
+        _, hidden, mask = self._forward(texts)
+        return _normalise(self._pool(hidden, mask))
+
+    def _forward(
+        self, texts: list[str]
+    ) -> tuple[list[Any], NDArray[np.float32], NDArray[np.int64]]:
+        """(tokenizer encodings, token embeddings, attention mask) of one padded batch."""
         encodings = self._tokenizer.encode_batch(texts)
         columns = {
             "input_ids": [e.ids for e in encodings],
@@ -122,15 +160,23 @@ class OnnxQueryEncoder:
             raise ValueError(
                 f"ONNX model returned shape {hidden.shape}, expected (*, *, {self.dimension})"
             )
-        pooled: NDArray[np.float32]
+        mask = np.asarray(columns["attention_mask"], dtype=np.int64)
+        return encodings, hidden, mask
+
+    def _pool(self, hidden: NDArray[np.float32], mask: NDArray[np.int64]) -> NDArray[np.float32]:
         if self._pooling == "cls":
-            pooled = hidden[:, 0, :]
-        else:
-            mask = feeds["attention_mask"][:, :, None].astype(np.float32)
-            pooled = (hidden * mask).sum(axis=1) / np.clip(mask.sum(axis=1), 1e-9, None)
-        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
-        unit: NDArray[np.float32] = (pooled / np.clip(norms, 1e-12, None)).astype(np.float32)
-        return unit
+            return hidden[:, 0, :]
+        weights = mask[:, :, None].astype(np.float32)
+        pooled: NDArray[np.float32] = (hidden * weights).sum(axis=1) / np.clip(
+            weights.sum(axis=1), 1e-9, None
+        )
+        return pooled
+
+
+def _normalise(vectors: NDArray[np.float32]) -> NDArray[np.float32]:
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    unit: NDArray[np.float32] = (vectors / np.clip(norms, 1e-12, None)).astype(np.float32)
+    return unit
 
 
 def _read_config(path: Path) -> dict[str, Any]:

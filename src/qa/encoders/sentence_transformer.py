@@ -17,6 +17,7 @@ import numpy as np
 
 from qa.config import DEFAULT_MODEL, Settings
 from qa.encoders.base import QueryEncoder
+from qa.encoders.pooling import pool_spans
 from qa.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -60,6 +61,43 @@ class SentenceTransformerEmbedder:
             show_progress_bar=progress,
         )
         return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def encode_spans(
+        self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]]
+    ) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
+        """Vectors of `texts` and of each span in them, from one forward pass (see `SpanEncoder`).
+
+        The fallback for models without an ONNX export: sentence-transformers gives the token
+        embeddings with the text's vector, and the tokenizer maps those tokens to characters.
+        """
+        starts = np.cumsum([0, *(len(s) for s in spans)])
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        pooled = np.zeros((int(starts[-1]), self.dimension), dtype=np.float32)
+        if not texts:
+            return out, pooled
+        features = self._model.encode(
+            list(texts), batch_size=self.batch_size, output_value=None, show_progress_bar=False
+        )
+        missing: list[tuple[int, str]] = []
+        for i, (text, feature) in enumerate(zip(texts, features, strict=True)):
+            vector = feature["sentence_embedding"].float().cpu().numpy()
+            out[i] = vector / max(float(np.linalg.norm(vector)), 1e-12)
+            tokens = int(feature["attention_mask"].sum())
+            hidden = feature["token_embeddings"][:tokens].float().cpu().numpy()
+            offsets = self._tokenizer(
+                text,
+                truncation=True,
+                max_length=self._model.max_seq_length,
+                return_offsets_mapping=True,
+            )["offset_mapping"]
+            vectors, empty = pool_spans(hidden, offsets[:tokens], spans[i])
+            pooled[starts[i] : starts[i + 1]] = vectors
+            missing += [
+                (int(starts[i]) + k, text[a:b]) for k, (a, b) in enumerate(spans[i]) if empty[k]
+            ]
+        if missing:
+            pooled[[row for row, _ in missing]] = self.encode([text for _, text in missing])
+        return out, pooled
 
     def count_tokens(self, text: str) -> int:
         return len(self._tokenizer(text, add_special_tokens=False, truncation=False)["input_ids"])

@@ -1,6 +1,6 @@
-"""The build pipeline: plan the changes, chunk and embed what is new, write a build aside,
-and hand it to the store to swap in. Progress is reported through a callback, so terminal
-UI stays in the CLI.
+"""The build pipeline: plan the changes, chunk and embed what is new a batch at a time
+(streaming passages and vectors to disk), write a build aside, and hand it to the store to
+swap in. Progress is reported through a callback, so terminal UI stays in the CLI.
 """
 
 from __future__ import annotations
@@ -11,24 +11,31 @@ import time
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-from numpy.lib.format import open_memmap
 
 from qa.chunking import chunk_document
-from qa.encoders.base import Embedder, QueryEncoder
+from qa.encoders.base import Embedder, QueryEncoder, SpanEncoder
 from qa.index import layout
 from qa.index.plan import ChangePlan
 from qa.index.snapshot import IndexSnapshot
 from qa.index.store import IndexStore
-from qa.index.writer import Advance, EmbeddingCache, embed_into, search_text
-from qa.models import Document, IngestReport, Passage
+from qa.index.writer import Advance, EmbeddingCache, PassageSink, search_text
+from qa.models import IngestReport, Passage
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
 
 logger = logging.getLogger(__name__)
 
 EmbedderFactory = Callable[[], Embedder]
 # Called with (label, total); returns a context whose value is told how many items are done.
 Progress = Callable[[str, int], AbstractContextManager[Advance]]
+
+
+# Sentence vectors pooled out of the passage pass, instead of embedded in the same batch.
+POOL_SENTENCES = False
 
 
 def _silent(label: str, total: int) -> AbstractContextManager[Advance]:
@@ -59,96 +66,151 @@ class IndexBuilder:
             if previous is not None and not plan.has_changes:
                 return plan.report(len(previous), 0, time.perf_counter() - started)
             embedder = embedder_factory()
-            new_passages = {
-                d.id: chunk_document(
-                    d,
-                    embedder,
-                    size=self.settings.chunk_size,
-                    overlap=self.settings.chunk_overlap,
-                    min_tokens=self.settings.min_chunk_tokens,
-                )
-                for d in plan.fresh
-            }
             documents = sorted([*plan.kept, *plan.fresh], key=lambda d: d.source)
-            passages = [
-                p
-                for d in documents
-                for p in (
-                    new_passages[d.id] if d.id in new_passages else _kept_passages(previous, d.id)
-                )
-            ]
             staging = self.store.staging()
             encoder: QueryEncoder = embedder
             if export_query_encoder:
                 # Export first: the ONNX model gives the same vectors about twice as fast.
                 encoder = _add_query_encoder(staging, embedder, previous) or embedder
-            embedded = self._fill_vectors(
-                staging, documents, passages, new_passages, previous, encoder, progress or _silent
-            )
+            fresh = {d.id for d in plan.fresh}
+            sink = PassageSink(staging, embedder.dimension)
+            cache = EmbeddingCache(self.store.root / layout.CACHE, encoder.model_id)
+            with (progress or _silent)("Embedding", len(fresh)) as advance:
+                batches = _Batches(
+                    sink, encoder, cache, size=self.settings.batch_size * 4, advance=advance
+                )
+                for number, document in enumerate(documents):
+                    if document.id not in fresh:
+                        assert previous is not None  # kept documents come from it
+                        old = previous.rows_for([document.id])
+                        assert old is not None and len(old)
+                        # A document's rows are contiguous.
+                        sink.copy(previous, int(old[0]), int(old[-1]) + 1, number)
+                        continue
+                    for passage in chunk_document(
+                        document,
+                        embedder,
+                        size=self.settings.chunk_size,
+                        overlap=self.settings.chunk_overlap,
+                        min_tokens=self.settings.min_chunk_tokens,
+                    ):
+                        batches.add(passage, search_text(passage, document), number)
+                    batches.document_done()
+                batches.flush()
+            sink.close()
             self.store.publish(
                 staging,
                 documents,
-                passages,
+                sink,
                 plan.stats,
                 embedder,
                 previous,
                 skipped=plan.skipped_entries(),
             )
             shutil.rmtree(self.store.root / layout.CACHE, ignore_errors=True)
-        return plan.report(len(passages), embedded, time.perf_counter() - started)
+        return plan.report(len(sink), batches.embedded, time.perf_counter() - started)
 
-    def _fill_vectors(
+
+class _Batches:
+    """Fresh passages gathered into batches, embedded, and written to their reserved rows.
+
+    A batch is one model call: its passages and their sentences together, which the
+    encoders sort by length so little goes on padding. Pooling sentence vectors out of the
+    passages' own pass (`SpanEncoder`, `POOL_SENTENCES`) saves the sentences' compute but
+    picked the answer sentence 4-5 points less often on PolicyQA
+    (`benchmarks/bench_sentence_pooling.py`), so it is off.
+    """
+
+    def __init__(
         self,
-        staging: Path,
-        documents: list[Document],
-        passages: list[Passage],
-        new_passages: dict[str, list[Passage]],
-        previous: IndexSnapshot | None,
-        embedder: QueryEncoder,
-        progress: Progress,
-    ) -> int:
-        """Write passage and sentence vectors straight into memory-mapped files.
+        sink: PassageSink,
+        encoder: QueryEncoder,
+        cache: EmbeddingCache,
+        *,
+        size: int,
+        advance: Advance,
+    ) -> None:
+        self.sink = sink
+        self.encoder = encoder
+        self.cache = cache
+        self.size = size
+        self.advance = advance
+        self.pooled = POOL_SENTENCES and isinstance(encoder, SpanEncoder)
+        self.embedded = 0
+        self._items: list[tuple[int, int, str, list[tuple[int, int]]]] = []
+        self._done = 0  # documents whose passages are all gathered, not yet reported
 
-        Kept documents are copied row ranges of the previous build; new ones are embedded
-        a chunk at a time, so memory holds one chunk of vectors, not the corpus.
-        """
-        dim = embedder.dimension
-        n_sentences = sum(len(p.sentences) for p in passages)
-        vectors = open_memmap(staging / layout.VECTORS, "w+", np.float32, (len(passages), dim))
-        sentences = open_memmap(
-            staging / layout.SENTENCE_VECTORS, "w+", layout.SENTENCE_DTYPE, (n_sentences, dim)
-        )
-        by_id = {d.id: d for d in documents}
-        fresh_texts: list[tuple[int, str]] = []
-        fresh_sentences: list[tuple[int, str]] = []
-        p_at = s_at = 0
-        for document in documents:
-            rows = new_passages.get(document.id)
-            if rows is None:
-                assert previous is not None  # kept documents come from it
-                old = previous.rows_for([document.id])
-                assert old is not None and len(old)
-                first, last = int(old[0]), int(old[-1]) + 1  # a document's rows are contiguous
-                s0, s1 = int(previous.sentence_starts[first]), int(previous.sentence_starts[last])
-                vectors[p_at : p_at + last - first] = previous.vectors[first:last]
-                sentences[s_at : s_at + s1 - s0] = previous.sentence_vectors[s0:s1]
-                p_at, s_at = p_at + last - first, s_at + s1 - s0
-                continue
-            for passage in rows:
-                fresh_texts.append((p_at, search_text(passage, by_id[document.id])))
-                p_at += 1
-                for text in passage.sentence_texts():
-                    fresh_sentences.append((s_at, text))
-                    s_at += 1
-        cache = EmbeddingCache(self.store.root / layout.CACHE, embedder.model_id)
-        chunk = self.settings.batch_size * 4
-        total = len(fresh_texts) + len(fresh_sentences)
-        with progress("Embedding", total) as advance:
-            embed_into(vectors, fresh_texts, embedder, cache, chunk=chunk, advance=advance)
-            embed_into(sentences, fresh_sentences, embedder, cache, chunk=chunk, advance=advance)
-        vectors.flush()
-        sentences.flush()
-        return len(fresh_texts)
+    def add(self, passage: Passage, text: str, document: int) -> None:
+        """Give `passage` (of the `document`-th document) its rows; embed when a batch is full."""
+        row, sentence_row = self.sink.add(passage, document)
+        self._items.append((row, sentence_row, text, list(passage.sentences)))
+        self.embedded += 1
+        if len(self._items) >= self.size:
+            self.flush()
+
+    def document_done(self) -> None:
+        self._done += 1
+
+    def flush(self) -> None:
+        """Embed what is gathered (what an interrupted run cached is not embedded again)."""
+        if self._items:
+            self._embed(self._items)
+        self._items = []
+        self.advance(self._done)
+        self._done = 0
+
+    def _embed(self, items: list[tuple[int, int, str, list[tuple[int, int]]]]) -> None:
+        cache = self.cache
+        keys = [self._keys(text, spans) for _, _, text, spans in items]
+        pending = [i for i, ks in enumerate(keys) if any(cache.get(k) is None for k in ks)]
+        for i in set(range(len(items))) - set(pending):
+            row, sentence_row, _, _ = items[i]
+            vectors = np.stack([cache.get(k) for k in keys[i]])  # type: ignore[misc]
+            self.sink.vectors.write(row, vectors[:1])
+            self.sink.sentence_vectors.write(sentence_row, vectors[1:])
+        if not pending:
+            return
+        texts = [items[i][2] for i in pending]
+        spans = [items[i][3] for i in pending]
+        if self.pooled:
+            assert isinstance(self.encoder, SpanEncoder)
+            vectors, sentences = self.encoder.encode_spans(texts, spans)
+            flat_keys = [k for i in pending for k in keys[i]]
+            cache.save(flat_keys, _interleave(vectors, sentences, spans))
+        else:
+            sentence_texts = [t[a:b] for t, s in zip(texts, spans, strict=True) for a, b in s]
+            both = self.encoder.encode(texts + sentence_texts)
+            vectors, sentences = both[: len(texts)], both[len(texts) :]
+            cache.save(
+                [keys[i][0] for i in pending] + [k for i in pending for k in keys[i][1:]], both
+            )
+        at = 0
+        for j, i in enumerate(pending):
+            row, sentence_row, _, span = items[i]
+            self.sink.vectors.write(row, vectors[j : j + 1])
+            self.sink.sentence_vectors.write(sentence_row, sentences[at : at + len(span)])
+            at += len(span)
+
+    def _keys(self, text: str, spans: list[tuple[int, int]]) -> list[str]:
+        """Cache keys of a passage's vector, then of each of its sentence vectors."""
+        if self.pooled:
+            # Pooled vectors depend on the passage around the sentence, not just its text.
+            return [self.cache.key(text)] + [
+                self.cache.key(f"pooled\x00{a}\x00{b}\x00{text}") for a, b in spans
+            ]
+        return [self.cache.key(text)] + [self.cache.key(text[a:b]) for a, b in spans]
+
+
+def _interleave(
+    vectors: NDArray[np.float32], sentences: NDArray[np.float32], spans: list[list[tuple[int, int]]]
+) -> NDArray[np.float32]:
+    """Each passage's vector followed by its sentences' vectors, in the order of `_keys`."""
+    rows: list[NDArray[np.float32]] = []
+    at = 0
+    for j, span in enumerate(spans):
+        rows += [vectors[j : j + 1], sentences[at : at + len(span)]]
+        at += len(span)
+    return np.concatenate(rows) if rows else vectors
 
 
 def _add_query_encoder(
@@ -167,10 +229,3 @@ def _add_query_encoder(
     else:
         return None
     return None if export is None else open_export(export, model_id=embedder.model_id)
-
-
-def _kept_passages(previous: IndexSnapshot | None, document_id: str) -> list[Passage]:
-    assert previous is not None  # only documents of the previous build are kept
-    rows = previous.rows_for([document_id])
-    assert rows is not None
-    return [previous.passage(int(r)) for r in rows]

@@ -151,10 +151,22 @@ class IndexSnapshot:
                 self._cache[row] = cached
         return cached
 
+    def passage_lines(self, first: int, last: int) -> tuple[bytes, NDArray[np.int64]]:
+        """The raw `passages.jsonl` lines of rows `first` to `last` (exclusive), unparsed,
+        and where each line ends within them."""
+        start, end = int(self._offsets[first]), int(self._offsets[last])
+        ends = self._offsets[first + 1 : last + 1] - start
+        return os.pread(self._passages.fileno(), end - start, start), ends
+
+    @cached_property
+    def passage_ids(self) -> list[str]:
+        """The passage id of every row."""
+        ids: list[str] = json.loads((self.path / layout.PASSAGE_IDS).read_text(encoding="utf-8"))
+        return ids
+
     @cached_property
     def _rows_by_id(self) -> dict[str, int]:
-        ids = json.loads((self.path / layout.PASSAGE_IDS).read_text(encoding="utf-8"))
-        return {passage_id: row for row, passage_id in enumerate(ids)}
+        return {passage_id: row for row, passage_id in enumerate(self.passage_ids)}
 
     def row_of(self, passage_id: str) -> int:
         row = self._rows_by_id.get(passage_id)

@@ -18,8 +18,6 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-import numpy as np
-
 from qa import version as qa_version
 from qa.chunking import CHUNKER_VERSION
 from qa.config import Settings
@@ -35,9 +33,9 @@ from qa.index.layout import (
 )
 from qa.index.plan import is_unchanged
 from qa.index.snapshot import IndexSnapshot
-from qa.index.writer import write_build
+from qa.index.writer import PassageSink, write_build
 from qa.ingest.corpus import discover
-from qa.models import Document, IndexStatus, Passage, SkippedFile
+from qa.models import Document, IndexStatus, SkippedFile
 
 logger = logging.getLogger(__name__)
 
@@ -204,22 +202,19 @@ class IndexStore:
         self,
         staging: Path,
         documents: list[Document],
-        passages: list[Passage],
+        passages: PassageSink,
         stats: dict[str, tuple[int, int]],
         embedder: Embedder,
         previous: IndexSnapshot | None,
         *,
         skipped: Mapping[str, SkippedEntry] | None = None,
     ) -> None:
-        """Write the engines and manifest into `staging`, then swap it in as `current`."""
+        """Write the engines and manifest into `staging`, then swap it in as `current`.
+
+        `passages` are already in `staging`, with their vectors, closed.
+        """
         build_id = staging.name.removeprefix(".").removesuffix(".partial")
-        vectors = np.load(staging / layout.VECTORS, mmap_mode="r")
-        kind = write_build(
-            staging, documents, passages, vectors, flat_max=self.settings.flat_index_max
-        )
-        counts: dict[str, int] = {}
-        for passage in passages:
-            counts[passage.document_id] = counts.get(passage.document_id, 0) + 1
+        kind = write_build(staging, documents, flat_max=self.settings.flat_index_max)
         manifest = Manifest(
             schema_version=SCHEMA_VERSION,
             qa_version=qa_version(),
@@ -230,16 +225,16 @@ class IndexStore:
             chunking=self.chunking(),
             dense_kind=kind,
             passage_count=len(passages),
-            sentence_count=sum(len(p.sentences) for p in passages),
+            sentence_count=passages.sentence_count,
             documents={
                 d.source: DocumentEntry(
                     id=d.id,
                     content_hash=d.content_hash,
-                    passages=counts.get(d.id, 0),
+                    passages=passages.counts.get(number, 0),
                     size=stats.get(d.source, (-1, -1))[0],
                     mtime_ns=stats.get(d.source, (-1, -1))[1],
                 )
-                for d in documents
+                for number, d in enumerate(documents)
             },
             skipped=dict(skipped or {}),
             corpus_dir=str(self.settings.corpus_dir.resolve()),

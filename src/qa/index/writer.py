@@ -9,14 +9,16 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Callable, Sequence
+import os
+from array import array
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from qa.encoders.base import QueryEncoder
 from qa.index import layout
+from qa.index.snapshot import IndexSnapshot
 from qa.models import Document, Passage
 
 if TYPE_CHECKING:
@@ -89,45 +91,129 @@ class EmbeddingCache:
         tmp.replace(shard.with_suffix(".npz"))
 
 
-def embed_into(
-    out: NDArray[Any],
-    items: Sequence[tuple[int, str]],
-    embedder: QueryEncoder,
-    cache: EmbeddingCache,
-    *,
-    chunk: int,
-    advance: Advance,
-) -> None:
-    """Write the vector of each (row, text) into `out[row]`, embedding `chunk` texts at a time.
+class RowFile:
+    """A 2-D `.npy` file written row by row, in any order, without knowing its length ahead.
 
-    Texts cached by an interrupted run are not embedded again.
+    Rows are reserved as passages come, written when their batch is embedded, and the
+    header (with the final shape) is written on `close`; nothing is held in memory.
     """
-    pending: list[tuple[int, str, str]] = []
-    for row, text in items:
-        key = cache.key(text)
-        cached = cache.get(key)
-        if cached is None:
-            pending.append((row, key, text))
-        else:
-            out[row] = cached
-    advance(len(items) - len(pending))
-    for first in range(0, len(pending), chunk):
-        batch = pending[first : first + chunk]
-        vectors = embedder.encode([text for _, _, text in batch])
-        cache.save([key for _, key, _ in batch], vectors)
-        out[[row for row, _, _ in batch]] = vectors
-        advance(len(batch))
+
+    HEADER = 128  # bytes: room for the header of any shape, a multiple of 64 as .npy wants
+
+    def __init__(self, path: Path, dtype: type[np.generic], dim: int) -> None:
+        self.path = path
+        self.dtype = np.dtype(dtype)
+        self.dim = dim
+        self.rows = 0
+        self._row_bytes = self.dtype.itemsize * dim
+        self._file = path.open("wb")
+
+    def reserve(self, count: int) -> int:
+        """The first of `count` new rows at the end of the file."""
+        first, self.rows = self.rows, self.rows + count
+        return first
+
+    def write(self, row: int, block: NDArray[Any]) -> None:
+        """Write `block` (rows × dim) from `row` on."""
+        data = np.ascontiguousarray(block, dtype=self.dtype).reshape(-1, self.dim)
+        assert row + len(data) <= self.rows, "write past the reserved rows"
+        os.pwrite(self._file.fileno(), data.tobytes(), self.HEADER + row * self._row_bytes)
+
+    def close(self) -> None:
+        header = {
+            "descr": np.lib.format.dtype_to_descr(self.dtype),
+            "fortran_order": False,
+            "shape": (self.rows, self.dim),
+        }
+        text = repr(header).encode("latin1")
+        prefix = b"\x93NUMPY\x01\x00"
+        room = self.HEADER - len(prefix) - 2
+        line = text + b" " * (room - len(text) - 1) + b"\n"
+        os.pwrite(self._file.fileno(), prefix + len(line).to_bytes(2, "little") + line, 0)
+        self._file.truncate(self.HEADER + self.rows * self._row_bytes)
+        self._file.close()
 
 
-def write_build(
-    folder: Path,
-    documents: Sequence[Document],
-    passages: Sequence[Passage],
-    vectors: NDArray[np.float32],
-    *,
-    flat_max: int,
-) -> str:
-    """Write passages and engines of a build into `folder` (vectors are already there).
+class PassageSink:
+    """A build's passages streamed to disk in row order, with their vectors by row.
+
+    Holds per row only the document index, sentence count and id, never the passages,
+    so memory stays flat as the corpus grows.
+    """
+
+    def __init__(self, folder: Path, dim: int) -> None:
+        self.folder = folder
+        self.vectors = RowFile(folder / layout.VECTORS, np.float32, dim)
+        self.sentence_vectors = RowFile(
+            folder / layout.SENTENCE_VECTORS, layout.SENTENCE_DTYPE, dim
+        )
+        self._lines = (folder / layout.PASSAGES).open("wb")
+        self._offsets = array("q", [0])
+        self._documents = array("i")
+        self._sentences = array("q", [0])
+        self._ids: list[str] = []
+        self.counts: dict[int, int] = {}  # passages per document index
+
+    def __len__(self) -> int:
+        return len(self._documents)
+
+    @property
+    def sentence_count(self) -> int:
+        return int(self._sentences[-1])
+
+    def add(self, passage: Passage, document: int) -> tuple[int, int]:
+        """Append `passage` (of the `document`-th document); its (row, first sentence row)."""
+        line = passage.model_dump_json().encode() + b"\n"
+        self._lines.write(line)
+        self._offsets.append(self._offsets[-1] + len(line))
+        self._documents.append(document)
+        self._sentences.append(self._sentences[-1] + len(passage.sentences))
+        self._ids.append(passage.id)
+        self.counts[document] = self.counts.get(document, 0) + 1
+        return self.vectors.reserve(1), self.sentence_vectors.reserve(len(passage.sentences))
+
+    def copy(self, previous: IndexSnapshot, first: int, last: int, document: int) -> None:
+        """Append rows `first` to `last` of `previous` with their vectors, as they are."""
+        count = last - first
+        s0, s1 = int(previous.sentence_starts[first]), int(previous.sentence_starts[last])
+        lines, ends = previous.passage_lines(first, last)
+        base = self._offsets[-1]
+        self._lines.write(lines)
+        self._offsets.extend(int(e) + base for e in ends)
+        self._documents.extend([document] * count)
+        sentence_base = self._sentences[-1]  # read before extending: extend appends as it goes
+        self._sentences.extend(
+            int(s) - s0 + sentence_base for s in previous.sentence_starts[first + 1 : last + 1]
+        )
+        self._ids.extend(previous.passage_ids[first:last])
+        self.counts[document] = self.counts.get(document, 0) + count
+        row, srow = self.vectors.reserve(count), self.sentence_vectors.reserve(s1 - s0)
+        for a in range(0, count, 4096):  # in blocks: a kept document can be large
+            self.vectors.write(row + a, previous.vectors[first + a : min(first + a + 4096, last)])
+        for a in range(s0, s1, 16384):
+            block = previous.sentence_vectors[a : min(a + 16384, s1)]
+            self.sentence_vectors.write(srow + a - s0, block)
+
+    def close(self) -> None:
+        """Finish every file of the passage rows."""
+        self._lines.close()
+        self.vectors.close()
+        self.sentence_vectors.close()
+        np.save(self.folder / layout.PASSAGE_OFFSETS, np.frombuffer(self._offsets, dtype=np.int64))
+        np.save(self.folder / layout.PASSAGE_DOCUMENTS, np.frombuffer(self._documents, np.int32))
+        np.save(self.folder / layout.SENTENCE_STARTS, np.frombuffer(self._sentences, np.int64))
+        (self.folder / layout.PASSAGE_IDS).write_text(json.dumps(self._ids))
+
+
+def staged_passages(folder: Path) -> Iterator[Passage]:
+    """The passages written into the build `folder`, one at a time, in row order."""
+    with (folder / layout.PASSAGES).open("rb") as lines:
+        for line in lines:
+            yield Passage.model_validate_json(line)
+
+
+def write_build(folder: Path, documents: Sequence[Document], *, flat_max: int) -> str:
+    """Write documents and engines of a build into `folder` (passages and vectors are there).
 
     Returns the dense index kind.
     """
@@ -135,27 +221,14 @@ def write_build(
     from qa.retrieval.lexical import LexicalIndex
 
     by_id = {d.id: d for d in documents}
-    order = {d.id: i for i, d in enumerate(documents)}
     with (folder / layout.DOCUMENTS).open("w", encoding="utf-8") as out:
         for document in documents:
             out.write(document.model_dump_json() + "\n")
-    offsets = [0]
-    with (folder / layout.PASSAGES).open("wb") as raw:
-        for passage in passages:
-            line = passage.model_dump_json().encode() + b"\n"
-            raw.write(line)
-            offsets.append(offsets[-1] + len(line))
-    np.save(folder / layout.PASSAGE_OFFSETS, np.array(offsets, dtype=np.int64))
-    np.save(
-        folder / layout.PASSAGE_DOCUMENTS,
-        np.array([order[p.document_id] for p in passages], dtype=np.int32),
-    )
-    starts = np.cumsum([0] + [len(p.sentences) for p in passages]).astype(np.int64)
-    np.save(folder / layout.SENTENCE_STARTS, starts)
-    (folder / layout.PASSAGE_IDS).write_text(json.dumps([p.id for p in passages]))
+    vectors = np.load(folder / layout.VECTORS, mmap_mode="r")
     dense = DenseIndex.build(vectors, flat_max=flat_max)
     dense.save(folder / layout.DENSE)
-    LexicalIndex.build([search_text(p, by_id[p.document_id]) for p in passages]).save(
-        folder / layout.LEXICAL
-    )
-    return dense.kind
+    kind = dense.kind
+    del dense  # free the graph before BM25 is built
+    texts = (search_text(p, by_id[p.document_id]) for p in staged_passages(folder))
+    LexicalIndex.build(texts).save(folder / layout.LEXICAL)
+    return kind

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -14,6 +14,9 @@ import numpy as np
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
+
+
+_TOKENIZE_BLOCK = 10_000
 
 
 @lru_cache(maxsize=1)
@@ -41,16 +44,25 @@ class LexicalIndex:
         self.idf = idf
 
     @classmethod
-    def build(cls, texts: Sequence[str]) -> LexicalIndex:
+    def build(cls, texts: Iterable[str]) -> LexicalIndex:
+        """Index `texts`, read once and tokenised a block at a time (never all held)."""
         import bm25s
 
-        corpus_tokens = tokenize(texts)
+        corpus_tokens: list[list[str]] = []
+        block: list[str] = []
+        for text in texts:
+            block.append(text)
+            if len(block) == _TOKENIZE_BLOCK:
+                corpus_tokens += tokenize(block)
+                block = []
+        if block:
+            corpus_tokens += tokenize(block)
         bm25 = None
-        if texts:
+        if corpus_tokens:
             bm25 = bm25s.BM25()
             bm25.index(corpus_tokens, show_progress=False)
         df = Counter(token for tokens in corpus_tokens for token in set(tokens))
-        n = max(len(texts), 1)
+        n = max(len(corpus_tokens), 1)
         idf = {t: math.log(1 + (n - c + 0.5) / (c + 0.5)) for t, c in df.items()}
         return cls(bm25, idf)
 
