@@ -135,7 +135,7 @@ def test_milvus_replicas_see_each_others_ingest(lite_uri: str, tmp_path: Path, e
         urls = [f"http://127.0.0.1:{port}" for port in ports]
         for url, process, log in zip(urls, processes, logs, strict=True):
             _wait_ready(url, process, log)
-        before = httpx.get(f"{urls[1]}/search", params={"query": "tidal power", "k": 5}).json()
+        before = httpx.get(f"{urls[1]}/search", params={"q": "tidal power", "k": 5}).json()
         assert all("tidal" not in h["text"] for h in before["hits"])
         upload = httpx.post(
             f"{urls[0]}/documents",
@@ -143,7 +143,7 @@ def test_milvus_replicas_see_each_others_ingest(lite_uri: str, tmp_path: Path, e
             timeout=120,
         )
         assert upload.status_code == 201, upload.text
-        after = httpx.get(f"{urls[1]}/search", params={"query": "tidal power", "k": 1}).json()
+        after = httpx.get(f"{urls[1]}/search", params={"q": "tidal power", "k": 1}).json()
         assert "tidal power" in after["hits"][0]["text"]
         answer = httpx.post(
             f"{urls[1]}/ask", json={"question": "What does the UK build?"}, timeout=60

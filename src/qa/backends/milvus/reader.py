@@ -10,7 +10,7 @@ import json
 import logging
 from collections import OrderedDict
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 import numpy as np
 
@@ -55,7 +55,7 @@ def passage_row(
         "end": passage.end,
         "page": -1 if passage.page is None else passage.page,
         "text": passage.text,
-        "headings": passage.headings,
+        "headings": {"items": passage.headings},  # JSON objects: Milvus 2.3 takes no arrays
         "sentences": {"spans": passage.sentences, "labels": passage.labels},
         "dense": [float(x) for x in vector],
     }
@@ -69,7 +69,7 @@ def row_passage(row: dict[str, Any]) -> Passage:
         title=row["title"],
         source=row["source"],
         page=None if int(row["page"]) < 0 else int(row["page"]),
-        headings=list(row["headings"]),
+        headings=list(row["headings"]["items"]),
         start=int(row["start"]),
         end=int(row["end"]),
         text=row["text"],
@@ -94,7 +94,7 @@ class MilvusReader:
         settings: Settings,
         lexical: bool,
         bm25: mc.Bm25Mode,
-        fusion: str = "client",
+        fusion: Literal["client", "hybrid"] = "client",
     ) -> None:
         self.client = client
         self.collection = collection
@@ -231,11 +231,13 @@ class MilvusReader:
         if self.manifest.passage_count == 0:
             return []
         where, depth, settings = self._filter(documents), max(POOL, k), self.settings
-        dense, lexical = self.rankings(query, depth, where)
-        dense_of, lexical_of = dict(dense), dict(lexical)
+        dense_of: dict[str, float] = {}
+        lexical_of: dict[str, float] = {}
         if self.fusion == "hybrid" and self.lexical:
-            fused = self._hybrid(query, depth, k, where)
+            fused = self._hybrid(query, depth, k, where)  # cosines come from the vectors
         else:
+            dense, lexical = self.rankings(query, depth, where)
+            dense_of, lexical_of = dict(dense), dict(lexical)
             ids = list(dict.fromkeys([i for i, _ in dense] + [i for i, _ in lexical]))
             number = {passage_id: n for n, passage_id in enumerate(ids)}
             rankings = [
