@@ -110,3 +110,15 @@ def test_benchmarks_scale_prints_every_figure() -> None:
 def test_benchmarks_query_encoder_prints_ratio_and_parity() -> None:
     output = run_benchmark("bench_query_encoder.py")
     assert_figures(output, [r"ratio \(b\) / \(a\)\s+NUM x", r"parity: min cosine .* NUM"])
+
+
+def test_benchmarks_milvus_prints_both_backends_side_by_side() -> None:
+    output = run_benchmark("bench_milvus.py")
+    assert_figures(
+        output,
+        [
+            r"\| local \| NUM \| NUM \| NUM \| NUM \| NUM \|",
+            r"\| milvus stemmed BM25, weighted RRF \| NUM \| NUM \| NUM \| NUM \| NUM \|",
+            r"hit@3 gap, local − Milvus default: [+-]NUM points",
+        ],
+    )

@@ -55,7 +55,7 @@ def _service(settings: Settings, embedder: SentenceTransformerEmbedder) -> QASer
 def test_backend_ingest_search_ask_and_browse(backend_corpus: Factory, embedder) -> None:
     settings, _ = backend_corpus(DOCS)
     service = _service(settings, embedder)
-    report = service.ingest()
+    report = service.ingest(export_query_encoder=False)
     assert sorted(report.added) == sorted(DOCS) and report.documents == 3
     assert report.embedded_passages == report.passages > 0
 
@@ -82,15 +82,15 @@ def test_backend_ingest_search_ask_and_browse(backend_corpus: Factory, embedder)
 
 def test_backend_incremental_update_and_delete(backend_corpus: Factory, embedder) -> None:
     settings, corpus = backend_corpus(DOCS)
-    _service(settings, embedder).ingest()
-    again = _service(settings, embedder).ingest()
+    _service(settings, embedder).ingest(export_query_encoder=False)
+    again = _service(settings, embedder).ingest(export_query_encoder=False)
     assert again.embedded_passages == 0 and sorted(again.unchanged) == sorted(DOCS)
 
     (corpus / "india.txt").write_text("India\n\nIndia localises the EV supply chain in Pune.")
     (corpus / "japan.txt").write_text("Japan\n\nJapan now funds hydrogen trucks instead.")
     (corpus / "eu.md").unlink()
     service = _service(settings, embedder)
-    report = service.ingest()
+    report = service.ingest(export_query_encoder=False)
     assert report.added == ["india.txt"] and report.changed == ["japan.txt"]
     assert report.removed == ["eu.md"] and report.unchanged == ["korea.html"]
     assert report.embedded_passages == 2  # the two new passages, nothing else
@@ -109,7 +109,7 @@ def test_backend_incremental_update_and_delete(backend_corpus: Factory, embedder
 def test_backend_document_filter_restricts_search(backend_corpus: Factory, embedder) -> None:
     settings, _ = backend_corpus(DOCS)
     service = _service(settings, embedder)
-    service.ingest()
+    service.ingest(export_query_encoder=False)
     korea = next(d.id for d in service.documents() if d.source == "korea.html")
     hits = service.search("battery research funding", k=5, documents=[korea]).hits
     assert hits and {h.source for h in hits} == {"korea.html"}
@@ -125,12 +125,12 @@ def test_backend_reader_sees_another_services_ingest(backend_corpus: Factory, em
     """A second service (a replica) picks up a new version without being restarted."""
     settings, corpus = backend_corpus(DOCS)
     writer = _service(settings, embedder)
-    writer.ingest()
+    writer.ingest(export_query_encoder=False)
     replica = _service(settings, embedder)
     replica.warm()
     assert all("tidal" not in h.text for h in replica.search("tidal power plant", k=5).hits)
     (corpus / "uk.txt").write_text("United Kingdom\n\nThe UK builds a tidal power plant.")
-    writer.ingest()
+    writer.ingest(export_query_encoder=False)
     assert "tidal power" in replica.search("tidal power plant", k=1).hits[0].text
     assert replica.info().documents == 4
 
@@ -139,7 +139,7 @@ def test_backend_missing_and_mismatched_index(backend_corpus: Factory, embedder)
     settings, _ = backend_corpus(DOCS)
     with pytest.raises(IndexNotFoundError, match="qa ingest"):
         _service(settings, embedder).search("battery")
-    _service(settings, embedder).ingest()
+    _service(settings, embedder).ingest(export_query_encoder=False)
     other = settings.model_copy(update={"embedding_model": "some/other-model"})
     with pytest.raises(IndexMismatchError, match="QA_EMBEDDING_MODEL"):
         QAService(other, embedder=embedder).search("battery")
