@@ -178,7 +178,10 @@ class MilvusReader:
                 anns_field="dense",
                 limit=depth,
                 filter=where,
-                search_params={"metric_type": "COSINE", "params": {"ef": max(512, depth)}},
+                search_params={
+                    "metric_type": "COSINE",
+                    "params": {"ef": max(mc.HNSW_EF_SEARCH, depth)},
+                },
                 output_fields=["passage_id"],
             )
         )
