@@ -128,7 +128,14 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-milvus-") as tmp:
         scratch = Path(tmp)
         sets = corpora(args.limit, args.corpora, scratch)
-        table = {v: run(VARIANTS[v], sets, embedder, scratch) for v in args.variants}
+        table: dict[str, dict] = {}
+        for variant in args.variants:
+            table[variant] = run(VARIANTS[variant], sets, embedder, scratch)
+            print_table(sets, table)  # after each variant, so a long run shows its progress
+
+
+def print_table(sets: dict[str, list], table: dict[str, dict]) -> None:
+    print(f"\n== after {len(table)} variant(s)", flush=True)
     for name in sets:
         if not sets[name]:
             continue
@@ -144,7 +151,7 @@ def main() -> None:
         if local and milvus:
             gap = (local[name]["hit"][3] - milvus[name]["hit"][3]) * 100
             print(f"hit@3 gap, local − Milvus default: {gap:+.1f} points "
-                  f"(target ≤ 1.0): {'OK' if gap <= 1.0 else 'MISS'}")  # fmt: skip
+                  f"(target ≤ 1.0): {'OK' if gap <= 1.0 else 'MISS'}", flush=True)  # fmt: skip
 
 
 if __name__ == "__main__":
