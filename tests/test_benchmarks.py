@@ -134,3 +134,15 @@ def test_benchmarks_sentence_pooling_prints_both_hit_rates() -> None:
             r"ceiling\) +NUM%",
         ],
     )
+
+
+def test_benchmarks_milvus_prints_both_backends_side_by_side() -> None:
+    output = run_benchmark("bench_milvus.py")
+    assert_figures(
+        output,
+        [
+            r"\| local \| NUM \| NUM \| NUM \| NUM \| NUM \|",
+            r"\| milvus stemmed BM25, weighted RRF \| NUM \| NUM \| NUM \| NUM \| NUM \|",
+            r"hit@3 gap, local − Milvus default: [+-]NUM points",
+        ],
+    )

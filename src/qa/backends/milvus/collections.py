@@ -103,7 +103,7 @@ def create_passages(
     schema.add_field("end", DataType.INT64)
     schema.add_field("page", DataType.INT64)  # -1: the document has no pages
     schema.add_field("text", DataType.VARCHAR, max_length=VARCHAR_MAX)
-    schema.add_field("headings", DataType.JSON)
+    schema.add_field("headings", DataType.JSON)  # {"items": [...]}
     schema.add_field("sentences", DataType.JSON)  # {"spans": [[a, b], ...], "labels": [...]}
     schema.add_field("dense", DataType.FLOAT_VECTOR, dim=dimension)
     index = client.prepare_index_params()

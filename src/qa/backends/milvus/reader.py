@@ -10,7 +10,7 @@ import json
 import logging
 from collections import OrderedDict
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
@@ -54,7 +54,7 @@ def passage_row(
         "end": passage.end,
         "page": -1 if passage.page is None else passage.page,
         "text": passage.text,
-        "headings": passage.headings,
+        "headings": {"items": passage.headings},  # JSON objects: Milvus 2.3 takes no arrays
         "sentences": {"spans": passage.sentences, "labels": passage.labels},
         "dense": [float(x) for x in vector],
     }
@@ -68,7 +68,7 @@ def row_passage(row: dict[str, Any]) -> Passage:
         title=row["title"],
         source=row["source"],
         page=None if int(row["page"]) < 0 else int(row["page"]),
-        headings=list(row["headings"]),
+        headings=list(row["headings"]["items"]),
         start=int(row["start"]),
         end=int(row["end"]),
         text=row["text"],
@@ -93,7 +93,7 @@ class MilvusReader:
         settings: Settings,
         lexical: bool,
         bm25: mc.Bm25Mode,
-        fusion: str = "client",
+        fusion: Literal["client", "hybrid"] = "client",
     ) -> None:
         self.client = client
         self.collection = collection
@@ -177,7 +177,10 @@ class MilvusReader:
                 anns_field="dense",
                 limit=depth,
                 filter=where,
-                search_params={"metric_type": "COSINE", "params": {"ef": max(512, depth)}},
+                search_params={
+                    "metric_type": "COSINE",
+                    "params": {"ef": max(mc.HNSW_EF_SEARCH, depth)},
+                },
                 output_fields=["passage_id"],
             )
         )
@@ -230,11 +233,13 @@ class MilvusReader:
         if self.manifest.passage_count == 0:
             return []
         where, depth, settings = self._filter(documents), max(POOL, k), self.settings
-        dense, lexical = self.rankings(query, depth, where)
-        dense_of, lexical_of = dict(dense), dict(lexical)
+        dense_of: dict[str, float] = {}
+        lexical_of: dict[str, float] = {}
         if self.fusion == "hybrid" and self.lexical:
-            fused = self._hybrid(query, depth, k, where)
+            fused = self._hybrid(query, depth, k, where)  # cosines come from the vectors
         else:
+            dense, lexical = self.rankings(query, depth, where)
+            dense_of, lexical_of = dict(dense), dict(lexical)
             ids = list(dict.fromkeys([i for i, _ in dense] + [i for i, _ in lexical]))
             number = {passage_id: n for n, passage_id in enumerate(ids)}
             rankings = [
