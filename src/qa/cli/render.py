@@ -28,8 +28,8 @@ def console() -> Console:
 
 
 def _where(item: Citation | Hit) -> str:
-    page = f", p. {item.page}" if item.page is not None else ""
-    return f"{item.title} ({item.source}{page})"
+    page = describe_page(item.page, item.page_label, item.ocr)
+    return f"{item.title} ({item.source}{', ' + page if page else ''})"
 
 
 def render_answer(answer: Answer, out: Console | None = None) -> None:
@@ -95,6 +95,11 @@ def render_ingest(report: IngestReport, out: Console | None = None) -> None:
     )
     for skipped in report.skipped:
         out.print(f"[yellow]Skipped[/] {escape(skipped.source)}: {escape(skipped.reason)}")
+    for page in report.skipped_pages:
+        out.print(
+            f"[yellow]Skipped page[/] {page.page} of {escape(page.source)}: "
+            f"{escape(page.reason)}; {escape(page.remedy)}"
+        )
     if report.documents == 0:
         out.print(f"[yellow]The index is empty:[/] add {describe_formats()} files to the corpus.")
 

@@ -16,7 +16,8 @@ from qa.errors import DocumentParseError
 from qa.index.layout import DocumentEntry
 from qa.index.snapshot import IndexSnapshot
 from qa.ingest.corpus import discover, read_document
-from qa.models import Document, IngestReport, SkippedFile
+from qa.ingest.ocr import NO_TEXT_LAYER, OCR_REMEDY
+from qa.models import Document, IngestReport, SkippedFile, SkippedPage
 
 logger = logging.getLogger(__name__)
 
@@ -76,7 +77,11 @@ class ChangePlan:
                     plan.unchanged.append(source)
                     continue
                 document = read_document(
-                    path, root, source=source, max_bytes=settings.max_file_bytes
+                    path,
+                    root,
+                    source=source,
+                    max_bytes=settings.max_file_bytes,
+                    ocr=settings.ocr,
                 )
                 plan.fresh.append(document)
             except (DocumentParseError, OSError) as exc:
@@ -117,6 +122,11 @@ class ChangePlan:
             removed=self.removed,
             unchanged=self.unchanged,
             skipped=self.skipped,
+            skipped_pages=[
+                SkippedPage(source=d.source, page=page, reason=NO_TEXT_LAYER, remedy=OCR_REMEDY)
+                for d in sorted(self.kept + self.fresh, key=lambda d: d.source)
+                for page in d.unread_pages
+            ],
             embedded_passages=embedded,
             seconds=round(seconds, 3),
         )
