@@ -137,7 +137,9 @@ def _bm25s_hits(pdfs: list[Path], questions: list[dict[str, object]], k: int) ->
                 chunks.append(" ".join(words[i : i + CHUNK_WORDS]))
                 places.append((pdf.stem, number))
     retriever = bm25s.BM25()
-    retriever.index(bm25s.tokenize(chunks, stopwords="en", show_progress=False), show_progress=False)
+    retriever.index(
+        bm25s.tokenize(chunks, stopwords="en", show_progress=False), show_progress=False
+    )
     found: list[bool] = []
     for row in questions:
         tokens = bm25s.tokenize([str(row["question"])], stopwords="en", show_progress=False)
@@ -213,7 +215,9 @@ def main() -> None:
     print(f" = {page_count / seconds:.1f} pages/s (reading, chunking and embedding)")
     print(f"\n{'question':<64}{'qa':>5}{'bm25s':>7}")
     for row, mine, peer in zip(questions, qa_found, bm25_found, strict=True):
-        print(f"{str(row['question'])[:62]:<64}{'yes' if mine else '-':>5}{'yes' if peer else '-':>7}")
+        print(
+            f"{str(row['question'])[:62]:<64}{'yes' if mine else '-':>5}{'yes' if peer else '-':>7}"
+        )
     hits, peer_hits = sum(qa_found), sum(bm25_found)
     print(
         f"\nevidence page in top {args.k}: qa {hits}/{len(questions)}, "

@@ -13,7 +13,15 @@ from rich.markup import escape
 from rich.table import Table
 
 from qa.formats import describe_formats
-from qa.models import Answer, Citation, Hit, IndexStatus, IngestReport, SearchResult
+from qa.models import (
+    Answer,
+    Citation,
+    Hit,
+    IndexStatus,
+    IngestReport,
+    SearchResult,
+    describe_page,
+)
 
 if TYPE_CHECKING:
     from qa.evaluation import EvalReport
