@@ -110,3 +110,8 @@ def test_benchmarks_scale_prints_every_figure() -> None:
 def test_benchmarks_query_encoder_prints_ratio_and_parity() -> None:
     output = run_benchmark("bench_query_encoder.py")
     assert_figures(output, [r"ratio \(b\) / \(a\)\s+NUM x", r"parity: min cosine .* NUM"])
+
+
+def test_benchmarks_pdf_skips_cleanly_without_the_filings(tmp_path: Path) -> None:
+    output = run_benchmark("bench_pdf.py", "--data", str(tmp_path / "absent"))
+    assert output.startswith("skipped:") and "absent" in output
