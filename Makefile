@@ -6,7 +6,7 @@ QA     := $(VENV)/bin/qa
 # A CPU wheel of exactly this torch lies on disk; any other spec downloads a CUDA build.
 TORCH  := torch==2.13.0
 
-.PHONY: install dev browser run ingest serve mcp test lint bench clean
+.PHONY: install dev browser ocr run ingest serve mcp test lint bench clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -27,6 +27,10 @@ dev: $(VENV)/.dev-installed
 browser:
 	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
+# Debian's Tesseract, to OCR PDF pages without a text layer (scanned pages).
+ocr:
+	@command -v tesseract >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tesseract-ocr >/dev/null; }
+
 ingest: install
 	$(QA) ingest
 
@@ -39,7 +43,7 @@ serve: ingest
 mcp: ingest
 	@$(QA) mcp
 
-test: dev browser
+test: dev browser ocr
 	$(PY) -m pytest -q
 
 lint: dev

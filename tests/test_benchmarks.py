@@ -146,3 +146,8 @@ def test_benchmarks_milvus_prints_both_backends_side_by_side() -> None:
             r"hit@3 gap, local − Milvus default: [+-]NUM points",
         ],
     )
+
+
+def test_benchmarks_pdf_skips_cleanly_without_the_filings(tmp_path: Path) -> None:
+    output = run_benchmark("bench_pdf.py", "--data", str(tmp_path / "absent"))
+    assert output.startswith("skipped:") and "absent" in output

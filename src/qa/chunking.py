@@ -100,6 +100,19 @@ def _pieces(text: str, offset: int, limit: int, counter: TokenCounter) -> list[t
     return pieces
 
 
+def _spans_of(kind: str, text: str) -> list[tuple[int, int]]:
+    # A table's units are its rows (one per line); prose is cut into sentences.
+    if kind != "table":
+        return split_sentences(text)
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for row in text.split("\n"):
+        if row.strip():
+            spans.append((start, start + len(row)))
+        start += len(row) + 1
+    return spans
+
+
 def _units(document: Document, counter: TokenCounter, limit: int) -> list[_Unit]:
     units: list[_Unit] = []
     headings: list[tuple[int, str]] = []
@@ -110,9 +123,12 @@ def _units(document: Document, counter: TokenCounter, limit: int) -> list[_Unit]
             headings = [(lvl, h) for lvl, h in headings if lvl < level] + [(level, text)]
             section += 1
         path = tuple(h for _, h in headings)
+        if kind == "table" and "|" not in text.split("\n", 1)[0]:
+            # The caption heads every passage of its table, so later rows keep their context.
+            path += (text.split("\n", 1)[0],)
         label = _label(kind, text)
         opening = len(units)
-        for a, b in split_sentences(text):
+        for a, b in _spans_of(kind, text):
             sentence = text[a:b]
             count = counter.count_tokens(sentence)
             spans = (
@@ -216,13 +232,16 @@ def chunk_document(
         text = document.text[start:end]
         occurrence = seen.get(text, 0)
         seen[text] = occurrence + 1
+        page = document.page_at(start)
         passages.append(
             Passage(
                 id=passage_id(document.id, text, occurrence),
                 document_id=document.id,
                 title=document.title,
                 source=document.source,
-                page=document.page_at(start),
+                page=page,
+                page_label=document.label_of(page),
+                ocr=page is not None and page in document.ocr_pages,
                 headings=list(group[0].headings),
                 start=start,
                 end=end,

@@ -95,6 +95,9 @@ class Settings(BaseSettings):
     max_request_bytes: int = Field(1_000_000, ge=1024, description="Largest JSON request body.")
     max_upload_bytes: int = Field(20_000_000, ge=1024, description="Largest uploaded document.")
     max_file_bytes: int = Field(50_000_000, ge=1024, description="Larger corpus files are skipped.")
+    ocr: bool = Field(
+        True, description="OCR PDF pages without a text layer when Tesseract is installed."
+    )
     log_level: str = Field("WARNING", description="Logging level for stderr.")
 
     @model_validator(mode="after")

@@ -11,6 +11,7 @@ FORMATS: dict[str, str] = {
     ".html": "html",
     ".htm": "html",
     ".pdf": "pdf",
+    ".docx": "docx",
 }
 
 
@@ -20,7 +21,7 @@ def format_of(suffix: str) -> str | None:
 
 
 def describe_formats() -> str:
-    """The supported formats for people: ".txt, .md, .html or .pdf"."""
+    """The supported formats for people: ".txt, .md, .html, .pdf or .docx"."""
     names: dict[str, str] = {}
     for suffix, name in FORMATS.items():
         names.setdefault(name, suffix)

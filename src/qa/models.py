@@ -29,14 +29,25 @@ class Document(_Frozen):
     id: str
     title: str
     source: str = Field(description="Path relative to the corpus folder.")
-    format: Literal["txt", "md", "html", "pdf"]
+    format: Literal["txt", "md", "html", "pdf", "docx"]
     text: str = Field(description="Normalised text; passage offsets index into it.")
     blocks: list[tuple[int, int, str, int]] = Field(
         default_factory=list,
-        description="(start, end, kind, level) of each title/meta/heading/paragraph block.",
+        description="(start, end, kind, level) of each title/meta/heading/paragraph/table block.",
     )
     page_starts: list[int] = Field(
         default_factory=list, description="PDF only: offset in `text` where each page begins."
+    )
+    page_labels: list[str | None] = Field(
+        default_factory=list,
+        description="PDF only: the page number printed on each page ('iv', '12'), if any.",
+    )
+    ocr_pages: list[int] = Field(
+        default_factory=list, description="PDF only: pages whose text was read by OCR."
+    )
+    unread_pages: list[int] = Field(
+        default_factory=list,
+        description="PDF only: pages without a text layer that were not OCR'd (no Tesseract).",
     )
     metadata: dict[str, str] = Field(default_factory=dict)
     content_hash: str
@@ -47,6 +58,12 @@ class Document(_Frozen):
             return None
         return max(1, bisect_right(self.page_starts, offset))
 
+    def label_of(self, page: int | None) -> str | None:
+        """The printed label of 1-based `page`, or None when the page shows none."""
+        if page is None or not 0 < page <= len(self.page_labels):
+            return None
+        return self.page_labels[page - 1]
+
 
 class Passage(_Frozen):
     """A retrievable span of one document; `document.text[start:end] == text`."""
@@ -56,6 +73,8 @@ class Passage(_Frozen):
     title: str
     source: str
     page: int | None = None
+    page_label: str | None = Field(None, description="The page number printed on the page.")
+    ocr: bool = Field(False, description="True when the text was read from a page image by OCR.")
     headings: list[str] = Field(default_factory=list)
     start: int
     end: int
@@ -74,6 +93,16 @@ class Passage(_Frozen):
         return [self.text[a:b] for a, b in self.sentences]
 
 
+def describe_page(page: int | None, page_label: str | None = None, ocr: bool = False) -> str:
+    """How a citation names its page: "p. 45 (printed 43), OCR"; "" without a page."""
+    if page is None:
+        return ""
+    shown = f"p. {page}"
+    if page_label and page_label != str(page):
+        shown += f" (printed {page_label})"
+    return shown + (", OCR" if ocr else "")
+
+
 class _PassageRef(_Frozen):
     """Where a passage sits: shared by search hits and citations."""
 
@@ -84,6 +113,8 @@ class _PassageRef(_Frozen):
     title: str
     source: str
     page: int | None
+    page_label: str | None = Field(None, description="The page number printed on the page.")
+    ocr: bool = Field(False, description="True when the text was read from a page image by OCR.")
     start: int
     end: int
     text: str
@@ -97,6 +128,8 @@ class _PassageRef(_Frozen):
             "title": passage.title,
             "source": passage.source,
             "page": passage.page,
+            "page_label": passage.page_label,
+            "ocr": passage.ocr,
             "start": passage.start,
             "end": passage.end,
             "text": passage.text,
@@ -196,6 +229,15 @@ class SkippedFile(_Frozen):
     reason: str = Field(description="Why it was skipped, without the file name.")
 
 
+class SkippedPage(_Frozen):
+    """A PDF page that was not read (no text layer and no OCR), with what to do about it."""
+
+    source: str
+    page: int
+    reason: str
+    remedy: str
+
+
 class IngestReport(_Frozen):
     """What one `qa ingest` did."""
 
@@ -209,6 +251,9 @@ class IngestReport(_Frozen):
     encodings: dict[str, str] = Field(
         default_factory=dict,
         description="Files read this run that were not UTF-8: source → the encoding guessed.",
+    )
+    skipped_pages: list[SkippedPage] = Field(
+        default_factory=list, description="Pages indexed without text (scanned, no OCR)."
     )
     embedded_passages: int = 0
     seconds: float = 0.0

@@ -5,11 +5,21 @@ from __future__ import annotations
 
 import json
 
-from qa.models import Answer, DocumentInfo, Hit, PassageDetail, SearchResult
+from qa.models import (
+    Answer,
+    Citation,
+    DocumentInfo,
+    Hit,
+    Passage,
+    PassageDetail,
+    SearchResult,
+    describe_page,
+)
 
 
-def _where(title: str, page: int | None) -> str:
-    return f"{title}, p. {page}" if page is not None else title
+def _where(item: Citation | Hit | Passage) -> str:
+    shown = describe_page(item.page, item.page_label, item.ocr)
+    return f"{item.title}, {shown}" if shown else item.title
 
 
 def _snippet(text: str, limit: int = 300) -> str:
@@ -26,7 +36,7 @@ def render_answer(answer: Answer) -> str:
             lines.append(f"Not covered by the documents: {'; '.join(answer.uncovered)}.")
         lines += ["", "Sources:"]
         for c in answer.citations:
-            lines.append(f'[{c.n}] {_where(c.title, c.page)} — "{" ".join(c.quote.split())}"')
+            lines.append(f'[{c.n}] {_where(c)} — "{" ".join(c.quote.split())}"')
         return "\n".join(lines)
     text = (answer.message or answer.answer).strip()
     text = text or "The indexed documents do not answer this question."
@@ -36,13 +46,13 @@ def render_answer(answer: Answer) -> str:
         return text
     lines = [text, "", "Closest passages (they do not answer the question):"]
     for hit in answer.suggestions:
-        lines.append(f'{hit.rank}. {_where(hit.title, hit.page)} — "{_snippet(hit.text)}"')
+        lines.append(f'{hit.rank}. {_where(hit)} — "{_snippet(hit.text)}"')
     return "\n".join(lines)
 
 
 def _render_hit(hit: Hit) -> str:
     return (
-        f"{hit.rank}. {_where(hit.title, hit.page)} "
+        f"{hit.rank}. {_where(hit)} "
         f"(passage {hit.passage_id}, document {hit.document}, score {hit.score:.3f})\n"
         f"   {_snippet(hit.text, 1200)}"
     )
@@ -59,7 +69,7 @@ def render_search(result: SearchResult) -> str:
 def render_passage(detail: PassageDetail) -> str:
     """One passage with where it comes from and its neighbours' ids."""
     p = detail.passage
-    lines = [f"{_where(p.title, p.page)} — passage {p.id} (document {p.document_id})"]
+    lines = [f"{_where(p)} — passage {p.id} (document {p.document_id})"]
     if p.headings:
         lines.append("Section: " + " › ".join(p.headings))
     lines.append(

@@ -22,6 +22,7 @@ from qa.models import (
     IngestReport,
     SearchResult,
     SkippedFile,
+    describe_page,
 )
 
 if TYPE_CHECKING:
@@ -45,8 +46,8 @@ def plural(count: int, noun: str) -> str:
 
 
 def _where(item: Citation | Hit) -> str:
-    page = f", p. {item.page}" if item.page is not None else ""
-    return f"{item.title} ({item.source}{page})"
+    page = describe_page(item.page, item.page_label, item.ocr)
+    return f"{item.title} ({item.source}{', ' + page if page else ''})"
 
 
 def render_answer(answer: Answer, out: Console | None = None) -> None:
@@ -167,6 +168,11 @@ def render_ingest(report: IngestReport, out: Console | None = None) -> None:
             "(save it as UTF-8 if the text looks wrong)."
         )
     render_skipped(report.skipped, out)
+    for page in report.skipped_pages:
+        out.print(
+            f"[yellow]Skipped page[/] {page.page} of {escape(page.source)}: "
+            f"{escape(page.reason)}; {escape(page.remedy)}"
+        )
     if report.documents == 0:
         out.print(f"[yellow]The index is empty:[/] add {describe_formats()} files to the corpus.")
 

@@ -17,7 +17,8 @@ from qa.config import Settings
 from qa.errors import DocumentParseError
 from qa.index.layout import DocumentEntry, Manifest, SkippedEntry
 from qa.ingest.corpus import discover, read_document
-from qa.models import Document, IngestReport, SkippedFile
+from qa.ingest.ocr import NO_TEXT_LAYER, OCR_REMEDY
+from qa.models import Document, IngestReport, SkippedFile, SkippedPage
 
 logger = logging.getLogger(__name__)
 
@@ -125,6 +126,7 @@ class ChangePlan:
                     source=source,
                     max_bytes=settings.max_file_bytes,
                     guesses=plan.encodings,
+                    ocr=settings.ocr,
                 )
                 plan.fresh.append(document)
             except (DocumentParseError, OSError) as exc:
@@ -174,6 +176,11 @@ class ChangePlan:
             unchanged=self.unchanged,
             skipped=self.skipped,
             encodings={s: e for s, e in sorted(self.encodings.items()) if s not in self.skips},
+            skipped_pages=[
+                SkippedPage(source=d.source, page=page, reason=NO_TEXT_LAYER, remedy=OCR_REMEDY)
+                for d in sorted(self.kept + self.fresh, key=lambda d: d.source)
+                for page in d.unread_pages
+            ],
             embedded_passages=embedded,
             seconds=round(seconds, 3),
         )

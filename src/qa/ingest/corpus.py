@@ -1,4 +1,4 @@
-"""Files → `Document`s: discovery, safe paths, decoding and the txt/md/html/pdf readers.
+"""Files → `Document`s: discovery, safe paths, decoding and the txt/md/html/pdf/docx readers.
 
 A file that cannot be read raises `DocumentParseError` with the reason; the store
 skips it with a warning and indexes the rest.
@@ -11,6 +11,7 @@ import logging
 import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from qa.errors import CorpusError, DocumentParseError, UnsupportedFormatError
 from qa.formats import FORMATS, describe_formats
@@ -23,6 +24,9 @@ from qa.ingest.normalize import (
     squash,
 )
 from qa.models import Document, SkippedFile
+
+if TYPE_CHECKING:
+    from qa.ingest.pdf import PdfContent
 
 logger = logging.getLogger(__name__)
 
@@ -134,11 +138,13 @@ def read_document(
     source: str | None = None,
     max_bytes: int | None = None,
     guesses: dict[str, str] | None = None,
+    ocr: bool = True,
 ) -> Document:
     """Read, normalise and label one file. Raises `DocumentParseError` on any failure.
 
     `source` (the path relative to the corpus, as `discover` gives it) defaults to
-    `path`'s place in `corpus_dir`. A guessed text encoding is recorded in `guesses`.
+    `path`'s place in `corpus_dir`. A guessed text encoding is recorded in `guesses`;
+    `ocr=False` leaves PDF pages without text unread.
     """
     if source is None:
         source = path.resolve().relative_to(corpus_dir.resolve()).as_posix()
@@ -154,10 +160,16 @@ def read_document(
         raise DocumentParseError(f"{source}: cannot read ({exc.strerror}).") from exc
     if not data.strip():
         raise DocumentParseError(f"{source}: the file is empty.")
+    pdf: PdfContent | None = None
     if fmt == "pdf":
-        from qa.ingest.pdf import read_pdf_blocks
+        from qa.ingest.pdf import read_pdf
 
-        blocks, page_count = read_pdf_blocks(data, source)
+        pdf = read_pdf(data, source, ocr=ocr)
+        blocks, page_count = pdf.blocks, pdf.page_count
+    elif fmt == "docx":
+        from qa.ingest.docx import read_docx_blocks
+
+        blocks, page_count = read_docx_blocks(data, source), None
     elif fmt == "html":
         from qa.ingest.html import read_html_blocks
 
@@ -169,7 +181,18 @@ def read_document(
     blocks, metadata = label_front_matter(join_broken_paragraphs(blocks))
     if not blocks:
         raise DocumentParseError(f"{source}: no text could be extracted.")
-    return assemble(blocks, source=source, fmt=fmt, data=data, metadata=metadata, pages=page_count)
+    document = assemble(
+        blocks, source=source, fmt=fmt, data=data, metadata=metadata, pages=page_count
+    )
+    if pdf is None:
+        return document
+    return document.model_copy(
+        update={
+            "page_labels": pdf.page_labels,
+            "ocr_pages": pdf.ocr_pages,
+            "unread_pages": pdf.unread_pages,
+        }
+    )
 
 
 def assemble(
@@ -187,7 +210,10 @@ def assemble(
     page_starts: list[int] = []
     offset = 0
     for block in blocks:
-        text = squash(block.text)
+        if block.kind == "table":  # one row per line
+            text = "\n".join(row for row in map(squash, block.text.split("\n")) if row)
+        else:
+            text = squash(block.text)
         if not text:
             continue
         if parts:

@@ -14,7 +14,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-BlockKind = Literal["title", "meta", "heading", "paragraph"]
+BlockKind = Literal["title", "meta", "heading", "paragraph", "table"]
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f\u200b\ufeff]")
 _ESCAPED = re.compile(r"\\([$%&#_*\[\](){}`~|<>!+.-])")
@@ -30,7 +30,10 @@ _KEY_VALUE = re.compile(
 
 
 class Block(BaseModel):
-    """A structural unit of normalised text: a title, metadata line, heading or paragraph."""
+    """A structural unit of normalised text: a title, metadata line, heading, paragraph or table.
+
+    A table's text is one row per line, cells separated by " | ", caption lines first.
+    """
 
     model_config = ConfigDict(frozen=True)
 

@@ -1,35 +1,266 @@
-"""PDF reading with pypdf: text per page, page numbers kept on every block."""
+"""PDF reading with pypdfium2: lines rebuilt from text runs, table rows with ` | ` between cells,
+running headers/footers dropped (their page numbers kept as page labels), and pages without
+a text layer OCR'd with Tesseract when it is installed (`qa.ingest.ocr`).
+"""
 
 from __future__ import annotations
 
-import io
 import logging
+import re
+from collections import Counter
+from dataclasses import dataclass, field
 
 from qa.errors import DocumentParseError
-from qa.ingest.normalize import Block, blocks_from_plain_text
+from qa.ingest.normalize import Block, clean_text, squash
+from qa.ingest.ocr import OCR_REMEDY, ocr_available, ocr_image
 
 logger = logging.getLogger(__name__)
 
+_CURRENCY = frozenset("$€£¥")
+_LABEL = re.compile(
+    r"^(?:page\s+)?((?:[A-Z]-)?\d{1,4}|[ivxlcdm]{1,7})(?:\s+(?:of|/)\s+\d+)?$", re.IGNORECASE
+)
+_EDGE_LINES = 3  # how many lines at the top and bottom of a page may be furniture
+_TERMINAL = (".", "!", "?", ";")
+OCR_DPI = 300
 
-def read_pdf_blocks(data: bytes, source: str) -> tuple[list[Block], int]:
-    """Paragraph blocks tagged with their 1-based page, and the page count."""
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError, PyPdfError
+
+@dataclass
+class _Line:
+    text: str
+    top: float
+    bottom: float
+    cells: int = 1
+
+    @property
+    def is_row(self) -> bool:
+        return self.cells >= 2
+
+
+@dataclass
+class PdfContent:
+    """What a PDF gave: blocks tagged with pages, page labels, and pages read or not by OCR."""
+
+    blocks: list[Block]
+    page_count: int
+    page_labels: list[str | None] = field(default_factory=list)
+    ocr_pages: list[int] = field(default_factory=list)
+    unread_pages: list[int] = field(default_factory=list)
+
+
+def _word_gap(previous: str, piece: str) -> float:
+    # Kerned figures ("1 4 ,346") come in runs a little apart; words need a clearer gap.
+    digits = previous[-1:] in "0123456789,." and piece[:1] in "0123456789,."
+    return 0.6 if digits else 0.2
+
+
+def _join_runs(runs: list[tuple[float, float, float, float, str]]) -> _Line:
+    # One visual line from text runs (left, bottom, right, top, text); a wide gap is a cell break.
+    height = max(t - b for _, b, _, t, _ in runs) or 1.0
+    parts: list[str] = []
+    cells = 1
+    previous_right: float | None = None
+    previous = ""
+    spaced = False
+    for left, _, right, _, text in runs:
+        piece = squash(text)
+        if not piece:
+            continue
+        if parts and previous_right is not None:
+            gap = left - previous_right
+            if previous in _CURRENCY or piece in ("%", ")"):
+                parts.append(("" if piece in ("%", ")") else " ") + piece)
+            elif gap > max(6.0, 1.2 * height):
+                parts.append(" | " + piece)
+                cells += 1
+            elif spaced or text[:1].isspace() or gap > _word_gap(previous, piece) * height:
+                parts.append(" " + piece)
+            else:  # a run split inside a word ("start-up" in three runs)
+                parts.append(piece)
+        else:
+            parts.append(piece)
+        previous_right, previous = right, piece
+        spaced = text[-1:].isspace()
+    bottom = min(b for _, b, _, _, _ in runs)
+    top = max(t for _, _, _, t, _ in runs)
+    return _Line("".join(parts), top, bottom, cells)
+
+
+def _page_lines(textpage: object) -> list[_Line]:
+    """Visual lines of a page in content order: runs that share a baseline, left to right."""
+    lines: list[_Line] = []
+    runs: list[tuple[float, float, float, float, str]] = []
+    count = textpage.count_rects()  # type: ignore[attr-defined]
+    for i in range(count):
+        left, bottom, right, top = textpage.get_rect(i)  # type: ignore[attr-defined]
+        text = textpage.get_text_bounded(left, bottom, right, top)  # type: ignore[attr-defined]
+        if not text.strip():
+            continue
+        if runs:
+            # Against the line so far, so a comma or superscript set lower or higher stays on it.
+            r = runs[-1][2]
+            b = min(run[1] for run in runs)
+            t = max(run[3] for run in runs)
+            overlap = min(t, top) - max(b, bottom)
+            same_line = overlap > 0.1 * min(t - b, top - bottom) and left >= r - 2.0
+            if not same_line:
+                lines.append(_join_runs(runs))
+                runs = []
+        runs.append((left, bottom, right, top, text))
+    if runs:
+        lines.append(_join_runs(runs))
+    return [line for line in lines if line.text]
+
+
+def _furniture_key(text: str) -> str:
+    return re.sub(r"\d+", "#", text.lower())
+
+
+def _edges(lines: list[_Line]) -> list[int]:
+    # Indexes of the top-most and bottom-most lines by position (content order varies).
+    by_height = sorted(range(len(lines)), key=lambda i: -lines[i].top)
+    return sorted(set(by_height[:_EDGE_LINES] + by_height[-_EDGE_LINES:]))
+
+
+def find_furniture(pages: list[list[_Line]]) -> tuple[list[set[int]], list[str | None]]:
+    """Per page, the indexes of running header/footer lines, and the printed page label.
+
+    A line is furniture when it sits among a page's top or bottom lines and the same
+    line, digits aside ("Page 3 of 40"), sits there on at least half the pages.
+    """
+    counts: Counter[str] = Counter()
+    for lines in pages:
+        counts.update({_furniture_key(lines[i].text) for i in _edges(lines)})
+    enough = max(3, (len([p for p in pages if p]) + 1) // 2)
+    dropped: list[set[int]] = []
+    labels: list[str | None] = []
+    for lines in pages:
+        edge = _edges(lines)
+        drop = {i for i in edge if counts[_furniture_key(lines[i].text)] >= enough}
+        label = None
+        by_height = sorted(range(len(lines)), key=lambda i: lines[i].top)
+        extremes = {by_height[0], by_height[-1]} if by_height else set()
+        for i in sorted(edge, key=lambda i: lines[i].top):  # footers first
+            match = _LABEL.match(lines[i].text.replace(" | ", " ").strip())
+            # A bare number or numeral as the page's last or first line is its label.
+            if match and (i in drop or i in extremes):
+                label = match.group(1)
+                drop.add(i)
+                break
+        dropped.append(drop)
+        labels.append(label)
+    return dropped, labels
+
+
+def _is_table_line(line: _Line) -> bool:
+    return line.is_row or (len(line.text.split()) <= 8 and not line.text.endswith(_TERMINAL))
+
+
+def blocks_from_lines(lines: list[_Line], page: int) -> list[Block]:
+    """Paragraph and table blocks of one page; a table keeps up to 3 caption lines above it."""
+    blocks: list[Block] = []
+    i = 0
+    paragraph: list[_Line] = []
+
+    def flush() -> None:
+        if paragraph:
+            text = squash(clean_text("\n".join(line.text for line in paragraph)))
+            if text:
+                blocks.append(Block(kind="paragraph", text=text, page=page))
+            paragraph.clear()
+
+    while i < len(lines):
+        j = i
+        while j < len(lines) and _is_table_line(lines[j]):
+            j += 1
+        while j > i and not lines[j - 1].is_row:
+            j -= 1  # short lines after the last row belong to what follows
+        rows = sum(line.is_row for line in lines[i:j])
+        if rows >= 2:
+            caption: list[_Line] = []
+            while paragraph and len(caption) < 3 and _is_table_line(paragraph[-1]):
+                caption.insert(0, paragraph.pop())
+            flush()
+            table = [squash(clean_text(line.text)) for line in caption + lines[i:j]]
+            blocks.append(Block(kind="table", text="\n".join(t for t in table if t), page=page))
+            i = j
+            continue
+        line = lines[i]
+        if paragraph:
+            previous = paragraph[-1]
+            height = max(previous.top - previous.bottom, 1.0)
+            if previous.bottom - line.top > 0.8 * height or line.top > previous.top + height:
+                flush()
+        paragraph.append(line)
+        i += 1
+    flush()
+    return blocks
+
+
+def _ocr_lines(page: object) -> list[_Line]:
+    image = page.render(scale=OCR_DPI / 72).to_pil()  # type: ignore[attr-defined]
+    text = ocr_image(image)
+    lines: list[_Line] = []
+    y = 0.0
+    for raw in text.split("\n"):
+        y -= 10.0
+        if raw.strip():
+            lines.append(_Line(raw.strip(), y + 8.0, y))
+        else:
+            y -= 10.0  # a blank line is a paragraph break
+    return lines
+
+
+def _has_content(page: object) -> bool:
+    return any(True for _ in page.get_objects(max_depth=1))  # type: ignore[attr-defined]
+
+
+def read_pdf(data: bytes, source: str, *, ocr: bool = True) -> PdfContent:
+    """The blocks of a PDF, tagged with their 1-based page, plus page labels and OCR notes.
+
+    Pages without a text layer are OCR'd when `ocr` is set and Tesseract is installed;
+    otherwise they are listed in `unread_pages`.
+    """
+    import pypdfium2 as pdfium
 
     if not data.lstrip().startswith(b"%PDF"):
         raise DocumentParseError(f"{source}: not a PDF file (no %PDF header).")
     try:
-        reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted and not reader.decrypt(""):
-            raise DocumentParseError(f"{source}: the PDF is encrypted with a password.")
-        blocks: list[Block] = []
-        for number, page in enumerate(reader.pages, start=1):
-            blocks.extend(blocks_from_plain_text(page.extract_text() or "", page=number))
-        page_count = len(reader.pages)
-    except DocumentParseError:
-        raise
-    except (PdfReadError, PyPdfError, ValueError, KeyError, TypeError, OSError) as exc:
+        document = pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as exc:
+        if "password" in str(exc).lower():
+            raise DocumentParseError(f"{source}: the PDF is encrypted with a password.") from exc
         raise DocumentParseError(f"{source}: corrupt or unreadable PDF ({exc}).") from exc
+    pages: list[list[_Line]] = []
+    ocr_pages: list[int] = []
+    unread: list[int] = []
+    try:
+        for number in range(1, len(document) + 1):
+            page = document[number - 1]
+            textpage = page.get_textpage()
+            lines = _page_lines(textpage) if textpage.count_chars() else []
+            if not lines and _has_content(page):
+                if ocr and ocr_available():
+                    lines = _ocr_lines(page)
+                    ocr_pages.append(number)
+                else:
+                    unread.append(number)
+            pages.append(lines)
+    except pdfium.PdfiumError as exc:
+        raise DocumentParseError(f"{source}: corrupt or unreadable PDF ({exc}).") from exc
+    finally:
+        document.close()
+    dropped, labels = find_furniture(pages)
+    blocks: list[Block] = []
+    for number, (lines, drop) in enumerate(zip(pages, dropped, strict=True), start=1):
+        kept = [line for i, line in enumerate(lines) if i not in drop]
+        blocks.extend(blocks_from_lines(kept, number))
     if not blocks:
-        raise DocumentParseError(f"{source}: no extractable text (a scanned PDF needs OCR first).")
-    return blocks, page_count
+        if unread:
+            raise DocumentParseError(
+                f"{source}: no text layer on any page (a scanned PDF); {OCR_REMEDY}"
+            )
+        raise DocumentParseError(f"{source}: no extractable text.")
+    if unread:
+        logger.warning("%s: pages %s have no text layer; %s", source, unread, OCR_REMEDY)
+    return PdfContent(blocks, len(pages), labels, ocr_pages, unread)

@@ -1,0 +1,184 @@
+"""PDF reading on PDFs generated here with fpdf2: running headers and footers, two columns,
+tables and a page that is only an image of text (OCR'd with the real Tesseract)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from fpdf import FPDF
+
+from qa.chunking import chunk_document
+from qa.ingest.corpus import read_document
+from qa.models import Document, Passage
+from qa.service import QAService
+
+PROSE = [
+    "The agency funds grid upgrades in rural districts. Each district files a plan every spring.",
+    "Hydrogen buses replace diesel fleets in three cities. Refuelling stations open next year.",
+    "Heat pumps receive a rebate of one third of their price. Installers must be certified.",
+    "Offshore wind auctions run twice a year. Winning bids are published within a month.",
+]
+TABLE = [
+    ["Item", "FY2022", "FY2023"],
+    ["Capital expenditures", "1,577", "1,749"],
+    ["Research grants", "312", "398"],
+]
+
+
+class _Report(FPDF):
+    """A report whose pages carry a running header and a "Page n of N" footer."""
+
+    def header(self) -> None:
+        self.set_font("helvetica", size=9)
+        self.cell(0, 8, "Ministry of Energy - Annual Report 2023 - CONFIDENTIAL", align="C")
+        self.ln(12)
+
+    def footer(self) -> None:
+        self.set_y(-15)
+        self.set_font("helvetica", size=9)
+        self.cell(0, 10, f"Page {self.page_no()} of {{nb}}", align="C")
+
+
+def _report(pages: list[str]) -> _Report:
+    pdf = _Report()
+    pdf.alias_nb_pages()
+    for text in pages:
+        pdf.add_page()
+        pdf.set_font("helvetica", size=12)
+        pdf.multi_cell(0, 8, text)
+    return pdf
+
+
+def _read(pdf: FPDF, folder: Path, name: str = "report.pdf", *, ocr: bool = True) -> Document:
+    path = folder / name
+    pdf.output(str(path))
+    return read_document(path, folder, ocr=ocr)
+
+
+def _assert_offsets(document: Document, passages: list[Passage]) -> None:
+    for passage in passages:
+        assert document.text[passage.start : passage.end] == passage.text
+
+
+def test_pdf_running_header_and_footer_are_dropped(tmp_path: Path, fake_embedder: object) -> None:
+    document = _read(_report(PROSE), tmp_path)
+    assert "Annual Report 2023" not in document.text and "CONFIDENTIAL" not in document.text
+    assert "Page" not in document.text and " of 4" not in document.text
+    for text in PROSE:
+        assert text in document.text
+    assert document.page_labels == ["1", "2", "3", "4"]
+    passages = chunk_document(document, fake_embedder, size=64)  # type: ignore[arg-type]
+    _assert_offsets(document, passages)
+    assert [p.page_label for p in passages] == [str(p.page) for p in passages]
+
+
+def test_pdf_printed_page_labels_differ_from_pdf_pages(tmp_path: Path) -> None:
+    pdf = FPDF()
+    pdf.set_auto_page_break(False)
+    for label, text in zip(["i", "ii", "iii", "1", "2"], PROSE + PROSE[:1], strict=True):
+        pdf.add_page()
+        pdf.set_font("helvetica", size=12)
+        pdf.multi_cell(0, 8, text)
+        pdf.set_y(-15)
+        pdf.cell(0, 10, label, align="C")
+    document = _read(pdf, tmp_path)
+    assert document.page_labels == ["i", "ii", "iii", "1", "2"]
+    assert document.label_of(4) == "1" and document.label_of(9) is None
+
+
+def test_pdf_two_columns_read_in_order(tmp_path: Path) -> None:
+    left = " ".join(PROSE[:2])
+    right = " ".join(PROSE[2:])
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("helvetica", size=11)
+    pdf.set_xy(10, 20)
+    pdf.multi_cell(90, 6, left)
+    pdf.set_xy(110, 20)
+    pdf.multi_cell(90, 6, right)
+    document = _read(pdf, tmp_path)
+    assert left in document.text and right in document.text
+    assert document.text.index(left) < document.text.index(right)
+
+
+def test_pdf_table_row_is_one_line_with_its_caption(tmp_path: Path, fake_embedder: object) -> None:
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("helvetica", size=12)
+    pdf.multi_cell(0, 8, PROSE[0])
+    pdf.ln(6)
+    pdf.cell(0, 8, "Table 3: Spending by programme (in USD millions)")
+    pdf.ln(10)
+    with pdf.table(first_row_as_headings=False) as table:
+        for cells in TABLE:
+            row = table.row()
+            for cell in cells:
+                row.cell(cell)
+    document = _read(pdf, tmp_path)
+    lines = document.text.split("\n")
+    assert "Capital expenditures | 1,577 | 1,749" in lines
+    assert "Item | FY2022 | FY2023" in lines
+    passages = chunk_document(document, fake_embedder, size=64)  # type: ignore[arg-type]
+    _assert_offsets(document, passages)
+    (row,) = [p for p in passages if "Capital expenditures" in p.text]
+    assert "Table 3: Spending by programme" in row.text
+
+
+def _scanned_page(path: Path, lines: list[str]) -> None:
+    from PIL import Image, ImageDraw, ImageFont
+
+    image = Image.new("L", (1700, 2200), color=255)
+    draw = ImageDraw.Draw(image)
+    font = ImageFont.load_default(size=44)
+    for i, line in enumerate(lines):
+        draw.text((120, 160 + i * 80), line, fill=0, font=font)
+    picture = path.with_suffix(".png")
+    image.save(picture)
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("helvetica", size=12)
+    pdf.multi_cell(0, 8, PROSE[0])
+    pdf.add_page()
+    pdf.image(str(picture), x=0, y=0, w=210)
+    pdf.output(str(path))
+    picture.unlink()
+
+
+SCANNED = [
+    "The geothermal permit office opened in Reykjavik.",
+    "It approves drilling licences within sixty days.",
+]
+needs_tesseract = pytest.mark.skipif(
+    shutil.which("tesseract") is None, reason="Tesseract is not installed (make ocr)"
+)
+
+
+@needs_tesseract
+def test_pdf_scanned_page_is_ocrd_and_searchable(
+    make_corpus: object, embedder: object, tmp_path: Path
+) -> None:
+    settings, corpus = make_corpus({})  # type: ignore[operator]
+    _scanned_page(corpus / "scan.pdf", SCANNED)
+    service = QAService(settings, embedder=embedder)  # type: ignore[arg-type]
+    report = service.ingest(export_query_encoder=False)
+    assert report.skipped_pages == []
+    hits = service.search("Which office approves drilling licences for geothermal?", k=3).hits
+    assert hits[0].page == 2 and hits[0].ocr is True
+    assert "geothermal permit office" in hits[0].text.lower()
+    document = service.document(hits[0].document_id)
+    assert document.text[hits[0].start : hits[0].end] == hits[0].text
+    answer = service.ask("Which office approves drilling licences for geothermal projects?")
+    assert answer.citations and all(c.ocr for c in answer.citations if c.page == 2)
+
+
+def test_pdf_scanned_page_without_ocr_is_reported(make_corpus: object, embedder: object) -> None:
+    settings, corpus = make_corpus({}, ocr=False)  # type: ignore[operator]
+    _scanned_page(corpus / "scan.pdf", SCANNED)
+    report = QAService(settings, embedder=embedder).ingest(export_query_encoder=False)  # type: ignore[arg-type]
+    (skipped,) = report.skipped_pages
+    assert (skipped.source, skipped.page) == ("scan.pdf", 2)
+    assert "no text layer" in skipped.reason
+    assert "apt-get install tesseract-ocr" in skipped.remedy
+    assert report.documents == 1 and not report.skipped
