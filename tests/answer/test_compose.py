@@ -107,15 +107,13 @@ def test_compose_threshold_is_configurable(seed_service: QAService) -> None:
     strict = QAService(
         seed_service.settings.model_copy(update={"abstain_threshold": 1.0}),
         embedder=seed_service.embedder,
-        answer_model=seed_service.answer_model,
     )
     assert not strict.ask("What forum did Korea set up for hydrogen?").answered
     lenient = QAService(
         seed_service.settings.model_copy(update={"abstain_threshold": 0.0}),
         embedder=seed_service.embedder,
-        answer_model=seed_service.answer_model,
     )
-    assert lenient.ask("What is the capital of France?").answered
+    assert lenient.ask("How do I bake a chocolate cake?").answered
 
 
 def test_compose_document_filter(seed_service: QAService) -> None:
@@ -135,8 +133,8 @@ def test_compose_headings_are_never_quoted_as_answers(make_corpus, embedder) -> 
     )
     service = QAService(settings, embedder=embedder)
     service.ingest()
-    for question in ("What are the due diligence duties?", "What are the implications for "
-                     "non-EU suppliers?"):  # fmt: skip
+    for question in ("How often must importers verify the origin of battery minerals?",
+                     "What must suppliers outside the EU publish?"):  # fmt: skip
         answer = service.ask(question)
         assert answer.answered, question
         assert "Due diligence [" not in answer.answer
