@@ -12,7 +12,6 @@ from typing import Any, Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, computed_field
 
-
 # What a question or query must contain: one character that is neither whitespace nor a
 # control character. Spelled out (no `\\s`), so that the JSON schema, pydantic, hypothesis
 # and `QAService.check_question` agree on every regex engine.

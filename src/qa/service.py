@@ -26,13 +26,13 @@ from qa.index.snapshot import IndexSnapshot
 from qa.index.store import IndexStore
 from qa.ingest.corpus import read_document, safe_corpus_path
 from qa.models import (
+    QUESTION_PATTERN,
     Answer,
     DocumentDetail,
     DocumentInfo,
     IndexInfo,
     IndexStatus,
     IngestReport,
-    QUESTION_PATTERN,
     PassageDetail,
     SearchResult,
 )

@@ -21,7 +21,14 @@ def _free_port() -> int:
 def test_serve_prints_one_startup_line_with_urls_and_key(tmp_path: Path) -> None:
     port = _free_port()
     env = {**os.environ, "QA_API_KEY": "k" * 20, "QA_INDEX_DIR": str(tmp_path / "index")}
-    command = [sys.executable, "-c", "from qa.cli import main; main()", "serve", "--port", str(port)]
+    command = [
+        sys.executable,
+        "-c",
+        "from qa.cli import main; main()",
+        "serve",
+        "--port",
+        str(port),
+    ]
     proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True)
     try:
         assert proc.stdout is not None

@@ -6,6 +6,7 @@ being read; the rest are read and normalised here, and failures become skips.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 from collections.abc import Sequence
@@ -81,10 +82,8 @@ class ChangePlan:
         """Leave `source` out of the build, remembering why and the file's size and mtime."""
         size = mtime_ns = -1
         if path is not None:
-            try:
+            with contextlib.suppress(OSError):  # e.g. removed while being read
                 size, mtime_ns = stat_key(path)
-            except OSError:
-                pass
         logger.info("skipped %s: %s", source, reason)
         self.skips[source] = SkippedEntry(reason=reason, size=size, mtime_ns=mtime_ns)
 
