@@ -92,7 +92,7 @@ class ChangePlan:
         """Leave `source` out of the build, remembering why and the file's size and mtime."""
         size = mtime_ns = -1
         if path is not None:
-            with contextlib.suppress(OSError):
+            with contextlib.suppress(OSError):  # e.g. removed while being read
                 size, mtime_ns = stat_key(path)
         logger.info("skipped %s: %s", source, reason)
         self.skips[source] = SkippedEntry(reason=reason, size=size, mtime_ns=mtime_ns)
