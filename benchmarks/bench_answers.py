@@ -1,14 +1,15 @@
-"""Answer quality on held-out data, side by side: the hand rules (a previous commit) and the
-trained sentence scorer (this tree), on the same files with the same `qa eval`.
+"""Answer quality on held-out data, side by side: the answer rules of a previous commit and
+this tree, on the same files with the same `qa eval`.
 
-Writes held-out evaluation files from the documents the scorer never trained on
-(`training/heldout.json`): PolicyQA dev policies, and SQuAD dev articles (each its own
-corpus). Each corpus also gets questions of another corpus as unanswerables, so abstention
-precision and recall measure "the texts do not say". seed-dev and its extension run as is.
+Writes held-out evaluation files from the documents in `eval/heldout.json` (held out while
+the trained scorers that were measured and rejected were fitted): PolicyQA dev policies,
+and SQuAD dev articles (each its own corpus). Each corpus also gets questions of another
+corpus as unanswerables, so abstention precision and recall measure "the texts do not
+say". seed-dev and its extension run as is.
 
     python benchmarks/bench_answers.py                  # this tree only
     python benchmarks/bench_answers.py --baseline REV   # and the rules at git REV
-    python benchmarks/bench_answers.py --tiny           # smoke run
+    python benchmarks/bench_answers.py --tiny           # smoke run (repo data only)
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from typing import Any
 
 import _common as c
 
-HELDOUT = c.ROOT / "training" / "heldout.json"
+HELDOUT = c.EVAL_DIR / "heldout.json"
 SQUAD = c.SHARED_EVAL / "squad-dev-v1.1.json"
 EXTRA = c.EVAL_DIR / "seed-dev-extra.jsonl"
 FIGURES = (
@@ -109,17 +110,17 @@ def main() -> None:
                 per_corpus=per_corpus, foreign=foreign,
             ))
         )  # fmt: skip
-        if SQUAD.is_file():
-            articles = heldout["squad"][:2] if args.tiny else heldout["squad"]
+        if SQUAD.is_file() and not args.tiny:  # tiny runs read only what the repo holds
+            articles = heldout["squad"]
             datasets.append(
                 ("SQuAD held-out", heldout_file(
                     SQUAD, articles, tmp / "squad-heldout.json",
                     per_corpus=per_corpus, foreign=foreign,
                 ))
             )  # fmt: skip
-        else:
+        elif not args.tiny:
             print(f"SQuAD skipped: {SQUAD} is absent")
-        variants: list[tuple[str, Path | None]] = [("scorer (this tree)", None)]
+        variants: list[tuple[str, Path | None]] = [("this tree", None)]
         if args.baseline:
             old = tmp / "baseline"
             subprocess.run(

@@ -21,7 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.answer.compose import COVERAGE_WEIGHT, PASSAGE_WEIGHT, RANK_PENALTY, _coverage
+from qa.answer.features import _coverage
+from qa.answer.scoring import COVERAGE_WEIGHT, PASSAGE_WEIGHT, RANK_PENALTY
 from qa.config import load_settings
 from qa.encoders.sentence_transformer import SentenceTransformerEmbedder
 from qa.evaluation import Case, _contains, read_seed_jsonl, read_squad

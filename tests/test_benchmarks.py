@@ -151,3 +151,11 @@ def test_benchmarks_milvus_prints_both_backends_side_by_side() -> None:
 def test_benchmarks_pdf_skips_cleanly_without_the_filings(tmp_path: Path) -> None:
     output = run_benchmark("bench_pdf.py", "--data", str(tmp_path / "absent"))
     assert output.startswith("skipped:") and "absent" in output
+
+
+def test_benchmarks_answers_prints_heldout_figures() -> None:
+    output = run_benchmark("bench_answers.py")
+    assert_figures(
+        output,
+        [r"PolicyQA held-out \(NUM questions\)", r"answer contains\s+NUM%", r"abstention recall"],
+    )
