@@ -2,6 +2,7 @@
 
     QAError
     ├── ConfigError                 bad settings (a remedy names the variable)
+    │   └── TaxonomyError           a malformed fields taxonomy file (names file and line)
     ├── CorpusError                 a corpus path is missing or unsafe
     │   ├── DocumentParseError      one file could not be read (ingest skips it)
     │   └── UnsupportedFormatError  not one of `qa.formats.FORMATS`
@@ -9,6 +10,8 @@
     │   ├── IndexNotFoundError      nothing built yet: run `qa ingest`
     │   └── IndexMismatchError      built with other settings: run `qa ingest --rebuild`
     ├── QueryError                  an empty, oversized or otherwise bad question
+    │   ├── UnknownActorError       an actor id or name that no gazetteer entry has
+    │   └── UnknownFieldError       a field id that the taxonomy does not define
     └── NotFoundError               an unknown document or passage id
 
 "The corpus does not say" is not an error: it is an `Answer` with `answered=False`.
@@ -33,6 +36,10 @@ class QAError(Exception):
 
 class ConfigError(QAError):
     code = "config_error"
+
+
+class TaxonomyError(ConfigError):
+    code = "taxonomy_error"
 
 
 class CorpusError(QAError):
@@ -61,6 +68,14 @@ class IndexMismatchError(IndexStoreError):
 
 class QueryError(QAError):
     code = "bad_query"
+
+
+class UnknownActorError(QueryError):
+    code = "unknown_actor"
+
+
+class UnknownFieldError(QueryError):
+    code = "unknown_field"
 
 
 class NotFoundError(QAError):

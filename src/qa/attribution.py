@@ -1,0 +1,231 @@
+"""Who a sentence is about: the actors its subject names, or the ones it refers back to.
+
+"It has strengthened …" after "The Korean government is …" is about Korea. Sentences are
+split into clauses (at ";" and ", while …") so that each clause has its own subject and
+partners ("cooperating with Australia and India").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from qa.actors import ActorMention, find_actors
+
+# A leading adverbial that is not the subject: "In addition, …", "If …, Taiwan can …".
+_LEADING = re.compile(
+    r"^(?:(?:in addition|moreover|furthermore|however|also|meanwhile|similarly|likewise|"
+    r"additionally|besides|in particular|in contrast|in turn|at the same time|for example|"
+    r"for instance|as a result|therefore|thus|hence|finally|lastly|first|second|third)\s*,\s*"
+    r"|(?:in addition to|if|when|while|although|though|since|as|because|after|before|"
+    r"through|by|with|under|despite|unlike|following|given|based on|to|in|on|for|from|"
+    r"during|within|according to|apart from|besides)\b[^,;]{0,200},\s*)",
+    re.IGNORECASE,
+)
+_CONJUNCTION = re.compile(r"^(?:and|but|while|whereas|or|yet)\s+", re.IGNORECASE)
+# "It is suggested that the government …": the subject is in the that-clause.
+_EXPLETIVE = re.compile(
+    r"^it\s+(?:is|was|has been|will be|would be|seems|appears)\s+(?:\w+\s+)?that\s+",
+    re.IGNORECASE,
+)
+_BARE = re.compile(
+    r"^(?:it|its|they|their|them|this|these|that|those|he|she|his|her|such|both|"
+    r"the\s+(?:latter|former|two\b|same\b)|"
+    r"the\s+(?:country|countries|government|governments|nation|nations|state|administration|"
+    r"authorities|ministry|cabinet office|cabinet|bloc|union|region|partners|sides))(?![\w-])",
+    re.IGNORECASE,
+)
+# A subject with no actor that points back: "The Council established through this cooperation".
+_POINTING = re.compile(r"\b(?:this|these|such|said)\b", re.IGNORECASE)
+_AUXILIARY = re.compile(
+    r"\b(?:is|are|was|were|has|have|had|will|would|can|could|may|might|shall|should|must|"
+    r"does|do|did)\b",
+    re.IGNORECASE,
+)
+_CLAUSE_BREAK = re.compile(r";\s*|,\s*(?=(?:while|whereas|but)\s)", re.IGNORECASE)
+_PREPOSITIONS = frozenset(
+    """with to of in for by from between among through than on at into across like including
+    via against toward towards regarding under over about within beyond such as per""".split()  # noqa: SIM905
+)
+# Words allowed between conjoined actors: "The EU and the US", "ASEAN countries and India".
+_CONJOINED_GAP = re.compile(
+    r"^(?:\s|,|and\b|or\b|as well as\b|the\b|its\b|their\b|both\b|countries\b|country\b|"
+    r"governments?\b|member states\b|'s\b|’s\b)*$",
+    re.IGNORECASE,
+)
+_PARTNER_CUE = re.compile(
+    r"\b(?:with|alongside|between|among|participat\w*\s+in|partner\w*\s+of)\s+", re.IGNORECASE
+)
+_MAX_WORDS_BEFORE_SUBJECT = 4
+_MAX_WORDS_AFTER_CUE = 4
+
+
+@dataclass(frozen=True)
+class ClauseAttribution:
+    """One clause of a sentence: `sentence[start:end]`, who it is about, and with whom."""
+
+    start: int
+    end: int
+    subjects: tuple[str, ...]
+    partners: tuple[str, ...]
+
+
+def _strip_lead(text: str, *, continuation: bool = False) -> int:
+    """Offset where the clause's subject starts, past adverbials and conjunctions.
+
+    A `continuation` clause ("while the Philippines, with …, strives") opens with a
+    conjunction, not a subordinate clause.
+    """
+    offset = 0
+    if continuation and (conjunction := _CONJUNCTION.match(text)):
+        offset = conjunction.end()
+    for _ in range(3):
+        rest = text[offset:]
+        match = _LEADING.match(rest) or _CONJUNCTION.match(rest) or _EXPLETIVE.match(rest)
+        if not match:
+            break
+        offset += match.end()
+    return offset
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[\w'’-]+", text.lower())
+
+
+def _conjoined(text: str, mentions: Sequence[ActorMention], first: int) -> list[ActorMention]:
+    """`mentions[first]` and the mentions joined to it by "and", commas and determiners."""
+    group = [mentions[first]]
+    for mention in mentions[first + 1 :]:
+        if not _CONJOINED_GAP.match(text[group[-1].end : mention.start]):
+            break
+        group.append(mention)
+    return group
+
+
+def _named_subject(text: str) -> list[ActorMention]:
+    """Actors named as the subject at the start of `text` (a clause past its adverbials)."""
+    mentions = find_actors(text)
+    if not mentions:
+        return []
+    before = _words(text[: mentions[0].start])
+    if len(before) > _MAX_WORDS_BEFORE_SUBJECT or _PREPOSITIONS.intersection(before):
+        return []
+    if "," in text[: mentions[0].start]:
+        return []
+    return _conjoined(text, mentions, 0)
+
+
+def _points_back(text: str) -> bool:
+    head = _BARE.match(text)
+    if head:
+        # "The government of Japan …" names its subject after all.
+        of = re.match(r"\s+of\s+", text[head.end() :])
+        return not (of and _named_subject(text[head.end() + of.end() :]))
+    aux = _AUXILIARY.search(text)
+    if aux is None or len(_words(text[: aux.start()])) > 12:
+        return False
+    subject = text[: aux.start()]
+    return bool(_POINTING.search(subject)) and not find_actors(subject)
+
+
+def is_bare_reference(sentence: str) -> bool:
+    """True when the sentence's subject is a pronoun or a bare reference.
+
+    "It …", "They …", "This …", "Its …", "The country …", "The government …", also after
+    a leading adverbial ("In addition, it promotes …") or in "It is suggested that the
+    government …"; and a subject that names no actor but points back ("The Council
+    established through this cooperation will …"). False when the subject names an actor.
+    """
+    text = sentence.strip()
+    clause = text[_strip_lead(text) :]
+    if _named_subject(clause):
+        return False
+    return _points_back(clause)
+
+
+def antecedent(sentences: Sequence[str], index: int, *, max_back: int = 3) -> int | None:
+    """Index of the sentence a bare-reference sentence refers back to, or None.
+
+    Walks back over other bare-reference sentences, at most `max_back` sentences, to the
+    nearest one whose subject names an actor. A sentence that is not a bare reference is
+    its own antecedent.
+    """
+    if not is_bare_reference(sentences[index]):
+        return index
+    for earlier in range(index - 1, max(-1, index - 1 - max_back), -1):
+        if is_bare_reference(sentences[earlier]):
+            continue
+        text = sentences[earlier].strip()
+        return earlier if _named_subject(text[_strip_lead(text) :]) else None
+    return None
+
+
+def _clause_spans(sentence: str) -> list[tuple[int, int]]:
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for match in _CLAUSE_BREAK.finditer(sentence):
+        if sentence[start : match.start()].strip():
+            spans.append((start, match.start()))
+        start = match.end()
+    if sentence[start:].strip():
+        spans.append((start, len(sentence)))
+    return spans or [(0, len(sentence))]
+
+
+def _partners(text: str) -> list[str]:
+    found: list[str] = []
+    mentions = find_actors(text)
+    for cue in _PARTNER_CUE.finditer(text):
+        following = [i for i, m in enumerate(mentions) if m.start >= cue.end()]
+        if not following:
+            continue
+        first = following[0]
+        gap = text[cue.end() : mentions[first].start]
+        if len(_words(gap)) > _MAX_WORDS_AFTER_CUE or re.search(r"[;.]", gap):
+            continue
+        found.extend(m.actor_id for m in _conjoined(text, mentions, first))
+    return list(dict.fromkeys(found))
+
+
+def clause_attributions(sentences: Sequence[str], index: int) -> list[ClauseAttribution]:
+    """The clauses of `sentences[index]`, each with its subject actors and partners.
+
+    A clause without a subject of its own ("; and continues to negotiate with the US")
+    takes the previous clause's; the first clause of a bare-reference sentence takes
+    its antecedent's subject.
+    """
+    sentence = sentences[index]
+    clauses: list[ClauseAttribution] = []
+    subjects: tuple[str, ...] = ()
+    for number, (start, end) in enumerate(_clause_spans(sentence)):
+        text = sentence[start:end]
+        lead = _strip_lead(text, continuation=number > 0)
+        named = _named_subject(text[lead:])
+        if named:
+            subjects = tuple(dict.fromkeys(m.actor_id for m in named))
+        elif number == 0:
+            subjects = ()
+            if _points_back(text[lead:]):
+                found = antecedent(sentences, index)
+                if found is not None and found != index:
+                    subjects = tuple(subject_actors(sentences, found))
+        partners = tuple(p for p in _partners(text) if p not in subjects)
+        clauses.append(ClauseAttribution(start, end, subjects, partners))
+    return clauses
+
+
+def subject_actors(sentences: Sequence[str], index: int) -> list[str]:
+    """Actor ids that `sentences[index]` is about: its subjects, or its antecedent's."""
+    found: list[str] = []
+    for clause in clause_attributions(sentences, index):
+        found.extend(clause.subjects)
+    return list(dict.fromkeys(found))
+
+
+def partner_actors(sentences: Sequence[str], index: int) -> list[str]:
+    """Actor ids named as counterparts in `sentences[index]` ("cooperating with India")."""
+    found: list[str] = []
+    for clause in clause_attributions(sentences, index):
+        found.extend(clause.partners)
+    return list(dict.fromkeys(found))

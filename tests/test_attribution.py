@@ -1,0 +1,150 @@
+"""Attribution: bare references, antecedents and subject actors, on the seed's passages."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import SEED
+
+from qa.attribution import (
+    antecedent,
+    clause_attributions,
+    is_bare_reference,
+    partner_actors,
+    subject_actors,
+)
+from qa.chunking import chunk_document
+from qa.ingest.corpus import read_document
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "It has strengthened cooperation regarding the international standards.",
+        "They have also strengthened cooperation in battery technology.",
+        "This platform will set charging standards.",
+        "These measures help suppliers.",
+        "Its ministry funds the programme.",
+        "Their governments agreed.",
+        "The country is rich in nickel.",
+        "The government promotes localisation.",
+        "In addition, it promotes technical cooperation between SMEs.",
+        "Moreover, they signed a memorandum.",
+        "It is suggested that the government can use dialogue platforms.",
+        "The Council established through this cooperation will formulate standards.",
+    ],
+)
+def test_attribution_detects_bare_references(sentence: str) -> None:
+    assert is_bare_reference(sentence)
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "The Korean government is cooperating with Australia and India.",
+        "Japan, through international cooperation, ensures the supply of minerals.",
+        "The EU and the US are actively seeking international partners.",
+        "In addition to promoting incentives, the Taiwanese government raised standards.",
+        "The government of Japan funds batteries.",
+        "It is suggested that Japan should invest.",
+        "Key Fields of International Cooperation in the New Vehicle Industry",
+    ],
+)
+def test_attribution_named_subjects_are_not_bare(sentence: str) -> None:
+    assert not is_bare_reference(sentence)
+
+
+def test_attribution_antecedent_walks_back_over_bare_sentences() -> None:
+    sentences = [
+        "Japan invests in batteries.",
+        "The Korean government is cooperating with Australia.",
+        "It has strengthened standards cooperation.",
+        "In addition, it promotes SME cooperation.",
+    ]
+    assert antecedent(sentences, 3) == 1
+    assert antecedent(sentences, 2) == 1
+    assert antecedent(sentences, 1) == 1  # not a bare reference: itself
+    assert subject_actors(sentences, 3) == ["kor"]
+    assert antecedent(sentences, 3, max_back=1) is None
+
+
+def test_attribution_antecedent_is_none_without_a_named_subject() -> None:
+    sentences = ["The report was published in 2024.", "It covers batteries."]
+    assert antecedent(sentences, 1) is None
+    assert subject_actors(sentences, 1) == []
+    assert antecedent(["It covers batteries."], 0) is None
+
+
+def test_attribution_partners_are_counterparts_not_subjects() -> None:
+    sentences = ["The Indian government collaborates with the United States on chips."]
+    assert subject_actors(sentences, 0) == ["ind"]
+    assert partner_actors(sentences, 0) == ["usa"]
+
+
+def test_attribution_clauses_after_while_have_their_own_subject() -> None:
+    sentence = (
+        "Thailand, Indonesia, and Vietnam attract foreign investment, while the Philippines, "
+        "with its rich nickel ore, strives to develop the EV battery supply chain."
+    )
+    clauses = clause_attributions([sentence], 0)
+    assert [c.subjects for c in clauses] == [("tha", "idn", "vnm"), ("phl",)]
+    assert sentence[clauses[1].start : clauses[1].end].startswith("while the Philippines")
+
+
+@pytest.fixture(scope="module")
+def seed_passages(embedder):
+    document = read_document(SEED, SEED.parent)
+    return chunk_document(document, embedder, size=160, overlap=0, min_tokens=24)
+
+
+def _locate(passages, opening: str) -> tuple[list[str], int]:
+    for passage in passages:
+        sentences = passage.sentence_texts()
+        for i, sentence in enumerate(sentences):
+            if sentence.startswith(opening):
+                return sentences, i
+    raise AssertionError(f"no seed sentence starts with {opening!r}")
+
+
+@pytest.mark.parametrize(
+    "opening,expected",
+    [
+        ("It has strengthened cooperation regarding the international standards", ["kor"]),
+        ("They have also strengthened cooperation in battery technology", ["eu", "usa"]),
+        ("In addition, it promotes technical cooperation between small", ["kor"]),
+        ("It has jointly developed the first international standard ISO 34501", ["chn"]),
+        ("The Korean government is cooperating with Australia and India", ["kor"]),
+        ("The Trade and Technology Council established through this cooperation", ["eu", "usa"]),
+        ("The Cabinet Office has promoted", ["jpn"]),
+        ("Thailand, Indonesia, and Vietnam attract", ["tha", "idn", "vnm", "phl"]),
+        ("The Indian government promotes the localization", ["ind"]),
+        ("It is suggested that the government can use", ["twn"]),
+        ("This article summarizes", []),
+    ],
+)
+def test_attribution_seed_sentences_subjects(
+    seed_passages, opening: str, expected: list[str]
+) -> None:
+    sentences, index = _locate(seed_passages, opening)
+    assert subject_actors(sentences, index) == expected
+
+
+def test_attribution_seed_page_break_paragraph_stays_in_one_passage(seed_passages) -> None:
+    # The Korea paragraph is split by a page break in the source ("more than 15 … global
+    # standards"); the chunker keeps it in one passage, so "In addition, it" finds Korea.
+    sentences, index = _locate(seed_passages, "In addition, it promotes technical cooperation")
+    assert antecedent(sentences, index) is not None
+    assert sentences[antecedent(sentences, index)].startswith("The Korean government")
+
+
+@pytest.mark.parametrize(
+    "opening,partners",
+    [
+        ("The Korean government is cooperating with Australia and India", ["aus", "ind", "usa"]),
+        ("The Indian government promotes the localization", ["usa"]),
+        ("It is suggested that the government can use", ["eu", "usa", "jpn", "asean"]),
+        ("It has jointly developed the first international standard ISO 34501", []),
+    ],
+)
+def test_attribution_seed_partners(seed_passages, opening: str, partners: list[str]) -> None:
+    sentences, index = _locate(seed_passages, opening)
+    assert partner_actors(sentences, index) == partners
