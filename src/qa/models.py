@@ -119,6 +119,12 @@ class Citation(_PassageRef):
     n: int
     quote: str
     score: float
+    quote_start: int | None = Field(
+        None, description="Offset of `quote` in the document's text, when it is one span."
+    )
+    quote_end: int | None = Field(
+        None, description="End of `quote` in the document's text: text[quote_start:quote_end]."
+    )
 
 
 class Answer(_Frozen):
@@ -130,6 +136,42 @@ class Answer(_Frozen):
     citations: list[Citation] = Field(default_factory=list)
     suggestions: list[Hit] = Field(default_factory=list)
     confidence: float = Field(0.0, description="Evidence score the abstention rule compared.")
+
+
+class Actor(_Frozen):
+    """A country, bloc or organisation that a sentence can be about (see `qa.actors`)."""
+
+    id: str = Field(description="ISO alpha-3 in lower case for countries, a slug otherwise.")
+    name: str
+    kind: Literal["country", "bloc", "organisation"]
+    aliases: list[str] = Field(default_factory=list)
+    members: list[str] = Field(default_factory=list, description="Actor ids of a bloc's members.")
+
+
+class CooperationField(_Frozen):
+    """One field of cooperation of the taxonomy (`fields.toml`)."""
+
+    id: str
+    label: str
+    description: str
+    seeds: list[str] = Field(default_factory=list, description="Seed terms of the field.")
+
+
+class FieldCell(_Frozen):
+    """What the corpus says one actor does in one field, with whom, sentence by sentence."""
+
+    actor: str = Field(description="Actor id.")
+    field: str = Field(description="Field id.")
+    partners: list[str] = Field(default_factory=list, description="Counterpart actor ids.")
+    citations: list[Citation] = Field(default_factory=list)
+
+
+class FieldMap(_Frozen):
+    """Actors against fields of cooperation; every cell backed by verbatim sentences."""
+
+    fields: list[CooperationField]
+    actors: list[Actor]
+    cells: list[FieldCell]
 
 
 class DocumentInfo(_Frozen):

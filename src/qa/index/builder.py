@@ -17,6 +17,9 @@ from numpy.lib.format import open_memmap
 
 from qa.chunking import chunk_document
 from qa.encoders.base import Embedder, QueryEncoder
+from qa.fields.build import map_documents
+from qa.fields.store import StoredFields, read_fields, write_fields
+from qa.fields.taxonomy import Taxonomy, load_taxonomy
 from qa.index import layout
 from qa.index.plan import ChangePlan
 from qa.index.snapshot import IndexSnapshot
@@ -53,10 +56,15 @@ class IndexBuilder:
     ) -> IngestReport:
         """Bring the index up to date with the corpus (or just `paths` within it)."""
         started = time.perf_counter()
+        taxonomy = load_taxonomy(self.settings)  # a malformed taxonomy fails before any work
         with self.store.locked():
             previous = self.store.reusable(rebuild)
             plan = ChangePlan.make(self.settings, previous, paths)
-            if previous is not None and not plan.has_changes:
+            old_fields = read_fields(previous.path / layout.FIELDS) if previous else None
+            fields_current = old_fields is not None and old_fields.is_reusable_for(
+                taxonomy, self.settings.embedding_model
+            )
+            if previous is not None and not plan.has_changes and fields_current:
                 return plan.report(len(previous), 0, time.perf_counter() - started)
             embedder = embedder_factory()
             new_passages = {
@@ -85,6 +93,10 @@ class IndexBuilder:
             embedded = self._fill_vectors(
                 staging, documents, passages, new_passages, previous, encoder, progress or _silent
             )
+            stored = self._map_fields(
+                staging, documents, passages, taxonomy, old_fields, encoder, progress or _silent
+            )
+            write_fields(staging / layout.FIELDS, stored)
             self.store.publish(staging, documents, passages, plan.stats, embedder, previous)
             shutil.rmtree(self.store.root / layout.CACHE, ignore_errors=True)
         return plan.report(len(passages), embedded, time.perf_counter() - started)
@@ -141,6 +153,43 @@ class IndexBuilder:
         vectors.flush()
         sentences.flush()
         return len(fresh_texts)
+
+
+    def _map_fields(
+        self,
+        staging: Path,
+        documents: list[Document],
+        passages: list[Passage],
+        taxonomy: Taxonomy,
+        previous: StoredFields | None,
+        encoder: QueryEncoder,
+        progress: Progress,
+    ) -> StoredFields:
+        """The field map of the build: unchanged documents' evidence is copied."""
+        by_document: dict[str, list[Passage]] = {}
+        first_sentence: dict[str, int] = {}
+        row = 0
+        for passage in passages:
+            by_document.setdefault(passage.document_id, []).append(passage)
+            first_sentence[passage.id] = row
+            row += len(passage.sentences)
+        sentences = np.load(staging / layout.SENTENCE_VECTORS, mmap_mode="r")
+
+        def sentence_vector(passage_id: str, index: int) -> np.ndarray | None:
+            return np.asarray(sentences[first_sentence[passage_id] + index], dtype=np.float32)
+
+        with progress("Mapping fields", len(documents)) as advance:
+            stored, _ = map_documents(
+                documents,
+                lambda document_id: by_document.get(document_id, []),
+                taxonomy=taxonomy,
+                encoder=encoder,
+                model=self.settings.embedding_model,
+                previous=previous,
+                sentence_vector=sentence_vector,
+                advance=advance,
+            )
+        return stored
 
 
 def _add_query_encoder(
