@@ -129,9 +129,7 @@ def _units(passages: Sequence[Passage]) -> list[_Unit]:
                     continue
                 text = sentence[clause.start : clause.end].strip()
                 whole = len(clauses) == 1
-                units.append(
-                    _Unit(passage, index, text, whole, clause.subjects, clause.partners)
-                )
+                units.append(_Unit(passage, index, text, whole, clause.subjects, clause.partners))
     return units
 
 

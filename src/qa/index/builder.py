@@ -154,7 +154,6 @@ class IndexBuilder:
         sentences.flush()
         return len(fresh_texts)
 
-
     def _map_fields(
         self,
         staging: Path,
