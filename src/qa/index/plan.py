@@ -13,6 +13,7 @@ from pathlib import Path
 
 from qa.config import Settings
 from qa.errors import DocumentParseError
+from qa.fields.taxonomy import CORPUS_FILE as TAXONOMY_FILE
 from qa.index.layout import DocumentEntry
 from qa.index.snapshot import IndexSnapshot
 from qa.ingest.corpus import discover, read_document
@@ -67,6 +68,8 @@ class ChangePlan:
         known = previous.manifest.documents if previous else {}
         scanned: set[str] = set()
         for path, source in discover(root, paths):
+            if source == TAXONOMY_FILE:
+                continue  # the corpus's field taxonomy, not a document
             scanned.add(source)
             entry = known.get(source)
             try:

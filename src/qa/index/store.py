@@ -25,6 +25,7 @@ from qa.chunking import CHUNKER_VERSION
 from qa.config import Settings
 from qa.encoders.base import Embedder
 from qa.errors import IndexMismatchError, IndexNotFoundError
+from qa.fields.taxonomy import CORPUS_FILE as TAXONOMY_FILE
 from qa.index import layout
 from qa.index.layout import SCHEMA_VERSION, DocumentEntry, Manifest, write_manifest
 from qa.index.plan import is_unchanged
@@ -128,6 +129,8 @@ class IndexStore:
         seen: set[str] = set()
         if root.is_dir():
             for path, source in discover(root):
+                if source == TAXONOMY_FILE:
+                    continue
                 seen.add(source)
                 entry = manifest.documents.get(source)
                 if entry is None:
