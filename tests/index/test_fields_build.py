@@ -55,7 +55,7 @@ def test_fields_build_reuses_unchanged_documents_and_follows_the_taxonomy(
 def test_fields_build_refuses_a_malformed_taxonomy_before_any_work(
     make_corpus, fake_embedder
 ) -> None:
-    settings, corpus = make_corpus(
+    settings, _ = make_corpus(
         {"korea.txt": KOREA, "fields.toml": "[[field]\nid = 1\n"}, embedding_model="fake-embedder"
     )
     with pytest.raises(TaxonomyError, match=r"fields.toml, line 1"):
