@@ -14,11 +14,19 @@ from functools import cache
 from importlib import resources
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
-
 from qa.errors import UnknownActorError
+from qa.models import Actor
 
 ActorKind = Literal["country", "bloc", "organisation"]
+__all__ = [
+    "Actor",
+    "ActorMention",
+    "actor",
+    "all_actors",
+    "find_actors",
+    "related_ids",
+    "resolve_actor",
+]
 
 # Question words that must never fuzzy-match a country name ("states" ~ "Staten").
 _COMMON_WORDS = frozenset(
@@ -31,18 +39,6 @@ _FUZZY_MIN_LETTERS = 5
 _FUZZY_CUTOFF = 85.0
 # An organisation acronym followed by a number is a standard's designation ("ISO 34501").
 _STANDARD_CODE = re.compile(r"\s*[/:-]?\s*\d")
-
-
-class Actor(BaseModel):
-    """A country, bloc or organisation that a sentence can be about."""
-
-    model_config = ConfigDict(frozen=True)
-
-    id: str = Field(description="ISO alpha-3 in lower case for countries, a slug otherwise.")
-    name: str
-    kind: ActorKind
-    aliases: list[str] = Field(default_factory=list)
-    members: list[str] = Field(default_factory=list, description="Actor ids of a bloc's members.")
 
 
 @dataclass(frozen=True)

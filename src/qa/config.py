@@ -21,6 +21,11 @@ class Settings(BaseSettings):
     # where things live
     corpus_dir: Path = Field(Path("corpus"), description="Folder of source documents.")
     index_dir: Path = Field(Path("index"), description="Folder of the built index.")
+    fields_file: Path | None = Field(
+        None,
+        description="Taxonomy of cooperation fields (TOML); default: `fields.toml` in the "
+        "corpus folder, else the bundled one.",
+    )
 
     # where the index lives
     index_backend: Literal["local", "milvus"] = Field(

@@ -172,6 +172,13 @@ class Citation(_PassageRef):
         "on the scale of search `score`s."
     )
 
+    quote_start: int | None = Field(
+        None, description="Offset of `quote` in the document's text, when it is one span."
+    )
+    quote_end: int | None = Field(
+        None, description="End of `quote` in the document's text: text[quote_start:quote_end]."
+    )
+
 
 AbstentionReason = Literal["no_evidence", "unsupported_detail", "language", "empty_corpus"]
 
@@ -199,6 +206,42 @@ class Answer(_Frozen):
     uncovered: list[str] = Field(
         default_factory=list, description="Parts of a multi-part question the texts do not answer."
     )
+
+
+class Actor(_Frozen):
+    """A country, bloc or organisation that a sentence can be about (see `qa.actors`)."""
+
+    id: str = Field(description="ISO alpha-3 in lower case for countries, a slug otherwise.")
+    name: str
+    kind: Literal["country", "bloc", "organisation"]
+    aliases: list[str] = Field(default_factory=list)
+    members: list[str] = Field(default_factory=list, description="Actor ids of a bloc's members.")
+
+
+class CooperationField(_Frozen):
+    """One field of cooperation of the taxonomy (`fields.toml`)."""
+
+    id: str
+    label: str
+    description: str
+    seeds: list[str] = Field(default_factory=list, description="Seed terms of the field.")
+
+
+class FieldCell(_Frozen):
+    """What the corpus says one actor does in one field, with whom, sentence by sentence."""
+
+    actor: str = Field(description="Actor id.")
+    field: str = Field(description="Field id.")
+    partners: list[str] = Field(default_factory=list, description="Counterpart actor ids.")
+    citations: list[Citation] = Field(default_factory=list)
+
+
+class FieldMap(_Frozen):
+    """Actors against fields of cooperation; every cell backed by verbatim sentences."""
+
+    fields: list[CooperationField]
+    actors: list[Actor]
+    cells: list[FieldCell]
 
 
 class DocumentInfo(_Frozen):

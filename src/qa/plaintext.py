@@ -1,14 +1,18 @@
-"""Plain-text renderings of answers, hits, passages and documents for chat models: what the
-MCP tools, the OpenAI-compatible `/v1` replies and `qa tools` users read."""
+"""Plain-text renderings of answers, hits, passages, documents and the field map for chat
+models: what the MCP tools, the OpenAI-compatible `/v1` replies and `qa tools` users read;
+also the field map's CSV and Markdown, which the CLI and the web page share."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 
 from qa.models import (
     Answer,
     Citation,
     DocumentInfo,
+    FieldMap,
     Hit,
     Passage,
     PassageDetail,
@@ -91,3 +95,73 @@ def render_documents(documents: list[DocumentInfo]) -> str:
             f"full text: qa://documents/{d.id})"
         )
     return "\n".join(lines)
+
+
+# -- the cooperation-field map ------------------------------------------------------------
+
+
+def _cell_counts(field_map: FieldMap) -> tuple[list[str], dict[tuple[str, str], int]]:
+    rows = list(dict.fromkeys(c.actor for c in field_map.cells))
+    return rows, {(c.actor, c.field): len(c.citations) for c in field_map.cells}
+
+
+def _actor_names(field_map: FieldMap) -> dict[str, str]:
+    return {a.id: a.name for a in field_map.actors}
+
+
+def field_map_csv(field_map: FieldMap) -> str:
+    """The matrix as CSV: one row per actor, one column per field, cells = sentence counts."""
+    rows, counts = _cell_counts(field_map)
+    names = _actor_names(field_map)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["actor_id", "actor", *(f.id for f in field_map.fields)])
+    for actor_id in rows:
+        values = [counts.get((actor_id, f.id), 0) for f in field_map.fields]
+        writer.writerow([actor_id, names.get(actor_id, actor_id), *values])
+    return out.getvalue()
+
+
+def _cited_lines(field_map: FieldMap, bullet: str) -> list[str]:
+    names = _actor_names(field_map)
+    labels = {f.id: f.label for f in field_map.fields}
+    lines: list[str] = []
+    for cell in field_map.cells:
+        partners = ", ".join(names.get(p, p) for p in cell.partners)
+        with_whom = f" (with {partners})" if partners else ""
+        lines.append(f"{names.get(cell.actor, cell.actor)} — {labels[cell.field]}{with_whom}:")
+        for c in cell.citations:
+            lines.append(
+                f'{bullet}[{c.n}] {_where(c)} — "{" ".join(c.quote.split())}"'
+            )
+    return lines
+
+
+def field_map_markdown(field_map: FieldMap) -> str:
+    """The matrix as a Markdown table (counts of supporting sentences), then the quotes."""
+    rows, counts = _cell_counts(field_map)
+    names = _actor_names(field_map)
+    head = ["Actor", *(f.label for f in field_map.fields)]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for actor_id in rows:
+        marks = [str(counts.get((actor_id, f.id), "")) for f in field_map.fields]
+        lines.append("| " + " | ".join([names.get(actor_id, actor_id), *marks]) + " |")
+    if not rows:
+        lines.append("| (no cells) |" + " |" * len(field_map.fields))
+    return "\n".join([*lines, "", *_cited_lines(field_map, "- ")]) + "\n"
+
+
+def render_field_map(field_map: FieldMap) -> str:
+    """The map for a model that reads text: one line per cell with partners, then quotes."""
+    if not field_map.cells:
+        return "The field map has no cells for this selection."
+    names = _actor_names(field_map)
+    labels = {f.id: f.label for f in field_map.fields}
+    rows, _ = _cell_counts(field_map)
+    summary = [
+        f"{names.get(a, a)} ({a}): "
+        + ", ".join(f"{labels[c.field]} ({c.field})" for c in field_map.cells if c.actor == a)
+        for a in rows
+    ]
+    head = f"{len(field_map.cells)} cells (actor: fields):"
+    return "\n".join([head, *summary, "", "Evidence:", *_cited_lines(field_map, "  ")])

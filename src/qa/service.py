@@ -23,6 +23,7 @@ from qa.config import Settings
 from qa.encoders.base import Embedder, QueryEncoder
 from qa.encoders.sentence_transformer import load_embedder, load_query_encoder
 from qa.errors import ConfigError, CorpusError, DocumentParseError, QueryError
+from qa.fields.store import StoredFields, assemble_map, require_fields
 from qa.formats import describe_formats
 from qa.index import layout
 from qa.index.builder import IndexBuilder, Progress
@@ -34,6 +35,7 @@ from qa.models import (
     Answer,
     DocumentDetail,
     DocumentInfo,
+    FieldMap,
     IndexInfo,
     IndexStatus,
     IngestReport,
@@ -74,7 +76,8 @@ class QAService:
         self._write_lock = threading.Lock()
         self._read_lock = threading.Lock()
         self._warm = False  # set by warm(): servers keep whole builds in hand
-        if "corpus_dir" not in settings.model_fields_set:
+        self._fields: tuple[str, StoredFields] | None = None  # (build id, its field map)
+        if "corpus_dir" not in settings.model_fields_set and isinstance(backend, LocalBackend):
             # `qa ingest FOLDER` recorded another corpus: status and ingest follow it.
             recorded = self.store.recorded_corpus()
             if recorded is not None and recorded != settings.corpus_dir.resolve():
@@ -312,6 +315,40 @@ class QAService:
     def status(self) -> IndexStatus:
         """Index summary and staleness against the corpus, without loading a model."""
         return self.backend.status()
+
+    def _snapshot_only(self) -> IndexSnapshot:
+        # The field map needs no retriever: never load a model or the ONNX encoder for it.
+        with self._read_lock:
+            reader = self._reader
+        if isinstance(reader, LocalReader) and not self.backend.is_newer_than(reader):
+            return reader.snapshot
+        return self.store.load()
+
+    def fields(
+        self,
+        documents: Sequence[str] | None = None,
+        actors: Sequence[str] | None = None,
+        fields: Sequence[str] | None = None,
+    ) -> FieldMap:
+        """The cooperation-field map: actors x fields, each cell with its cited sentences.
+
+        `documents` (ids or sources) limits the corpus; `actors` (ids or names) keeps the
+        cells of those actors, their blocs or members, and the cells naming them as
+        partners; `fields` (ids) keeps those columns. Read from the build: no model runs.
+        """
+        snapshot = self._snapshot_only()
+        cached = self._fields
+        if cached is None or cached[0] != snapshot.build_id:
+            cached = (snapshot.build_id, require_fields(snapshot.path / layout.FIELDS))
+            self._fields = cached
+        chosen = [snapshot.document(d).id for d in documents] if documents else None
+        return assemble_map(
+            cached[1],
+            lambda passage_id: snapshot.passage(snapshot.row_of(passage_id)),
+            documents=chosen,
+            actors=actors,
+            fields=fields,
+        )
 
 
 __all__ = ["QAService"]

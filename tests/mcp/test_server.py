@@ -26,7 +26,7 @@ from servers import assert_error_body, running_server
 from qa.api.app import settings_environ
 from qa.config import Settings
 from qa.mcp.tools import DocumentList
-from qa.models import Answer, PassageDetail, SearchResult
+from qa.models import Answer, FieldMap, PassageDetail, SearchResult
 from qa.service import QAService
 
 pytestmark = pytest.mark.e2e
@@ -35,7 +35,7 @@ QUESTION = "What forum did Korea set up for hydrogen?"
 OFF_TOPIC = "Which company sells the most solid-state batteries?"
 API_KEY = "mcp-test-key-0123456789"
 QA_BIN = Path(sys.executable).with_name("qa")
-TOOLS = ["ask", "search", "get_passage", "list_documents"]
+TOOLS = ["ask", "search", "get_passage", "list_documents", "fields"]
 
 _T = TypeVar("_T")
 Streams = Any  # (read stream, write stream) of an MCP client transport
@@ -140,7 +140,7 @@ def comparable(answer: Answer) -> dict[str, Any]:
 # -- tools ----------------------------------------------------------------------------------
 
 
-def test_mcp_lists_the_four_tools_with_descriptions_and_schemas(mcp: SyncMCP) -> None:
+def test_mcp_lists_the_tools_with_descriptions_and_schemas(mcp: SyncMCP) -> None:
     tools = {tool.name: tool for tool in mcp.run(lambda s: s.list_tools()).tools}
 
     assert sorted(tools) == sorted(TOOLS)
@@ -325,3 +325,16 @@ def test_mcp_http_requires_the_api_key_when_one_is_set(
         with connect(lambda: http_streams(url, API_KEY)) as client:
             result = client.call_tool("list_documents")
         assert not result.is_error
+
+
+def test_mcp_fields_returns_the_map_as_text_and_the_fieldmap_object(
+    mcp: SyncMCP, seed_service: QAService
+) -> None:
+    result = mcp.call_tool("fields", {"actors": ["Korea"], "fields": ["hydrogen"]})
+    assert not result.is_error
+    field_map = FieldMap.model_validate(result.structured_content)
+    assert field_map == seed_service.fields(actors=["Korea"], fields=["hydrogen"])
+    assert [(c.actor, c.field) for c in field_map.cells] == [("kor", "hydrogen")]
+    assert "hydrogen economy standards forum" in text_of(result)
+    bad = mcp.call_tool("fields", {"fields": ["no_such_field"]})
+    assert bad.is_error and "Unknown field id" in text_of(bad)

@@ -18,6 +18,7 @@ EXPECTED_REQUIRED = {
     "search": ["query"],
     "get_passage": ["passage_id"],
     "list_documents": [],
+    "fields": [],
 }
 
 

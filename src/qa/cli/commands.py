@@ -1,4 +1,4 @@
-"""The `qa` command line: ingest, ask, search, status, chat, eval, serve, mcp, tools.
+"""The `qa` command line: ingest, ask, search, status, fields, chat, eval, serve, mcp, tools.
 
 Every command builds one `QAService` from the settings (options override `QA_*`
 variables) and maps `QAError` to a one-line message and a non-zero exit, here only.
@@ -199,6 +199,56 @@ def status(ctx: click.Context, as_json: bool) -> None:
     from qa.cli.render import render_status
 
     render_status(report)
+
+
+@main.command()
+@click.option("--document", "documents", multiple=True, help="Only this document id (repeatable).")
+@click.option(
+    "--actor", "actors", multiple=True, help="Only this actor id or name, e.g. kor (repeatable)."
+)
+@click.option(
+    "--field", "fields", multiple=True, help="Only this field id, e.g. hydrogen (repeatable)."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the FieldMap object as JSON.")
+@click.option(
+    "--format", "fmt", type=click.Choice(["csv", "markdown"]), help="Print CSV or Markdown."
+)
+@click.pass_context
+@handle_errors
+def fields(
+    ctx: click.Context,
+    documents: tuple[str, ...],
+    actors: tuple[str, ...],
+    fields: tuple[str, ...],
+    as_json: bool,
+    fmt: str | None,
+) -> None:
+    """Show who cooperates on what: actors x fields, each cell with its cited sentences.
+
+    The map is computed at ingest; the taxonomy is `fields.toml` in the corpus folder,
+    QA_FIELDS_FILE, or the bundled default.
+
+    \b
+    Example:  qa fields
+              qa fields --actor kor --json
+              qa fields --format csv > fields.csv
+    """
+    settings = _settings(ctx)
+    field_map = _service(settings).fields(
+        documents=list(documents) or None, actors=list(actors) or None, fields=list(fields) or None
+    )
+    if as_json:
+        _emit_json(field_map)
+        return
+    if fmt is not None:
+        from qa.plaintext import field_map_csv, field_map_markdown
+
+        render = field_map_csv if fmt == "csv" else field_map_markdown
+        click.echo(render(field_map), nl=False)
+        return
+    from qa.cli.render import render_field_map
+
+    render_field_map(field_map)
 
 
 @main.command()

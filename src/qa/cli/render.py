@@ -17,6 +17,7 @@ from qa.models import (
     Answer,
     Citation,
     DocumentInfo,
+    FieldMap,
     Hit,
     IndexStatus,
     IngestReport,
@@ -245,3 +246,32 @@ def progress_bar(label: str, total: int) -> Iterator[Callable[[int], None]]:
     ) as bar:
         task = bar.add_task(label, total=total)
         yield lambda n: bar.advance(task, n)
+
+
+def render_field_map(field_map: FieldMap, out: Console | None = None) -> None:
+    """The matrix (a mark and the number of sentences per cell), then each cell's quotes."""
+    out = out or console()
+    if not field_map.cells:
+        out.print("[yellow]No actor–field cells for this selection.[/]")
+        return
+    names = {a.id: a.name for a in field_map.actors}
+    counts = {(c.actor, c.field): len(c.citations) for c in field_map.cells}
+    table = Table(show_lines=False)
+    table.add_column("Actor")
+    for f in field_map.fields:
+        table.add_column(escape(f.label), justify="center")
+    for actor_id in dict.fromkeys(c.actor for c in field_map.cells):
+        marks = [
+            f"● {counts[(actor_id, f.id)]}" if (actor_id, f.id) in counts else "·"
+            for f in field_map.fields
+        ]
+        table.add_row(escape(names.get(actor_id, actor_id)), *marks)
+    out.print(table)
+    labels = {f.id: f.label for f in field_map.fields}
+    for cell in field_map.cells:
+        partners = ", ".join(names.get(p, p) for p in cell.partners)
+        with_whom = f" [dim](with {escape(partners)})[/]" if partners else ""
+        title = f"{names.get(cell.actor, cell.actor)} — {labels[cell.field]}"
+        out.print(f"\n[bold]{escape(title)}[/]{with_whom}")
+        for c in cell.citations:
+            out.print(f"  [{c.n}] {escape(_where(c))}\n      “{escape(c.quote)}”")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import shutil
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,12 +17,15 @@ import numpy as np
 
 from qa.chunking import chunk_document
 from qa.encoders.base import Embedder, QueryEncoder, SpanEncoder
+from qa.fields.build import map_documents
+from qa.fields.store import StoredFields, read_fields, write_fields
+from qa.fields.taxonomy import Taxonomy, load_taxonomy
 from qa.index import layout
 from qa.index.plan import ChangePlan
 from qa.index.snapshot import IndexSnapshot
 from qa.index.store import IndexStore
-from qa.index.writer import Advance, EmbeddingCache, PassageSink, search_text
-from qa.models import IngestReport, Passage
+from qa.index.writer import Advance, EmbeddingCache, PassageSink, search_text, staged_passages
+from qa.models import Document, IngestReport, Passage
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -60,10 +63,15 @@ class IndexBuilder:
     ) -> IngestReport:
         """Bring the index up to date with the corpus (or just `paths` within it)."""
         started = time.perf_counter()
+        taxonomy = load_taxonomy(self.settings)  # a malformed taxonomy fails before any work
         with self.store.locked():
             previous = self.store.reusable(rebuild)
             plan = ChangePlan.make(self.settings, previous, paths)
-            if previous is not None and not plan.has_changes:
+            old_fields = read_fields(previous.path / layout.FIELDS) if previous else None
+            fields_current = old_fields is not None and old_fields.is_reusable_for(
+                taxonomy, self.settings.embedding_model
+            )
+            if previous is not None and not plan.has_changes and fields_current:
                 return plan.report(len(previous), 0, time.perf_counter() - started)
             embedder = embedder_factory()
             documents = sorted([*plan.kept, *plan.fresh], key=lambda d: d.source)
@@ -98,6 +106,16 @@ class IndexBuilder:
                     batches.document_done()
                 batches.flush()
             sink.close()
+            stored = self._map_fields(
+                staging,
+                documents,
+                staged_passages(staging),
+                taxonomy,
+                old_fields,
+                encoder,
+                progress or _silent,
+            )
+            write_fields(staging / layout.FIELDS, stored)
             self.store.publish(
                 staging,
                 documents,
@@ -109,6 +127,42 @@ class IndexBuilder:
             )
             shutil.rmtree(self.store.root / layout.CACHE, ignore_errors=True)
         return plan.report(len(sink), batches.embedded, time.perf_counter() - started)
+
+    def _map_fields(
+        self,
+        staging: Path,
+        documents: list[Document],
+        passages: Iterable[Passage],
+        taxonomy: Taxonomy,
+        previous: StoredFields | None,
+        encoder: QueryEncoder,
+        progress: Progress,
+    ) -> StoredFields:
+        """The field map of the build: unchanged documents' evidence is copied."""
+        by_document: dict[str, list[Passage]] = {}
+        first_sentence: dict[str, int] = {}
+        row = 0
+        for passage in passages:
+            by_document.setdefault(passage.document_id, []).append(passage)
+            first_sentence[passage.id] = row
+            row += len(passage.sentences)
+        sentences = np.load(staging / layout.SENTENCE_VECTORS, mmap_mode="r")
+
+        def sentence_vector(passage_id: str, index: int) -> np.ndarray | None:
+            return np.asarray(sentences[first_sentence[passage_id] + index], dtype=np.float32)
+
+        with progress("Mapping fields", len(documents)) as advance:
+            stored, _ = map_documents(
+                documents,
+                lambda document_id: by_document.get(document_id, []),
+                taxonomy=taxonomy,
+                encoder=encoder,
+                model=self.settings.embedding_model,
+                previous=previous,
+                sentence_vector=sentence_vector,
+                advance=advance,
+            )
+        return stored
 
 
 class _Batches:

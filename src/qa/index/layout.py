@@ -37,6 +37,7 @@ SENTENCE_VECTORS = "sentence_vectors.npy"
 DENSE = "dense.faiss"
 LEXICAL = "bm25"  # a folder: bm25s arrays and idf.json
 ONNX = "onnx"  # a folder: the query encoder export
+FIELDS = "fields.json"  # the cooperation-field map: evidence per document (qa.fields)
 
 # Sentence vectors only rank sentences within a handful of passages: half precision
 # is plenty there and halves the largest file of the index.

@@ -15,6 +15,7 @@ from typing import Protocol
 
 from qa.config import Settings
 from qa.errors import DocumentParseError
+from qa.fields.taxonomy import CORPUS_FILE as TAXONOMY_FILE
 from qa.index.layout import DocumentEntry, Manifest, SkippedEntry
 from qa.ingest.corpus import discover, read_document
 from qa.ingest.ocr import NO_TEXT_LAYER, OCR_REMEDY
@@ -108,6 +109,8 @@ class ChangePlan:
         links: list[SkippedFile] = []
         scanned: set[str] = set()
         for path, source in discover(root, paths, skipped=links):
+            if source == TAXONOMY_FILE:
+                continue  # the corpus's field taxonomy, not a document
             scanned.add(source)
             entry = known.get(source)
             try:

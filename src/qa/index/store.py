@@ -23,6 +23,7 @@ from qa.chunking import CHUNKER_VERSION
 from qa.config import Settings
 from qa.encoders.base import Embedder
 from qa.errors import IndexMismatchError, IndexNotFoundError
+from qa.fields.taxonomy import CORPUS_FILE as TAXONOMY_FILE
 from qa.index import layout
 from qa.index.layout import (
     SCHEMA_VERSION,
@@ -147,6 +148,8 @@ class IndexStore:
         if root.is_dir():
             links: list[SkippedFile] = []
             for path, source in discover(root, skipped=links):
+                if source == TAXONOMY_FILE:
+                    continue
                 seen.add(source)
                 entry = manifest.documents.get(source) or manifest.skipped.get(source)
                 if entry is None:

@@ -1,4 +1,5 @@
-"""The MCP tools (`ask`, `search`, `get_passage`, `list_documents`) over one `QAService`.
+"""The MCP tools (`ask`, `search`, `get_passage`, `list_documents`, `fields`) over one
+`QAService`.
 
 Docstrings here are written for the model: what each tool returns and when to call it.
 """
@@ -14,8 +15,14 @@ from mcp.types import CallToolResult, TextContent
 from pydantic import BaseModel, ConfigDict, Field
 
 from qa.errors import QAError, RemedyKey
-from qa.models import Answer, DocumentInfo, PassageDetail, SearchResult
-from qa.plaintext import render_answer, render_documents, render_passage, render_search
+from qa.models import Answer, DocumentInfo, FieldMap, PassageDetail, SearchResult
+from qa.plaintext import (
+    render_answer,
+    render_documents,
+    render_field_map,
+    render_passage,
+    render_search,
+)
 
 if TYPE_CHECKING:
     from qa.service import QAService
@@ -31,12 +38,13 @@ REMEDIES: dict[RemedyKey, str] = {
     "build_index": "No documents are indexed yet: ask the user to run `qa ingest`.",
 }
 
-TOOL_NAMES = ("ask", "search", "get_passage", "list_documents")
+TOOL_NAMES = ("ask", "search", "get_passage", "list_documents", "fields")
 TOOL_TITLES = {
     "ask": "Ask the documents",
     "search": "Search passages",
     "get_passage": "Read a passage",
     "list_documents": "List documents",
+    "fields": "Map cooperation fields",
 }
 
 
@@ -169,4 +177,36 @@ class QATools:
         return CallToolResult(
             content=[TextContent(text=render_documents(documents))],
             structured_content=DocumentList(documents=documents).model_dump(mode="json"),
+        )
+
+    def fields(
+        self,
+        actors: Annotated[
+            list[str] | None,
+            Field(description="Only these actors: ids (kor, usa, eu, asean) or country names."),
+        ] = None,
+        fields: Annotated[
+            list[str] | None,
+            Field(description="Only these field ids, e.g. hydrogen, semiconductors."),
+        ] = None,
+        documents: Annotated[
+            list[str] | None, Field(description="Only these document ids.")
+        ] = None,
+    ) -> Annotated[CallToolResult, FieldMap]:
+        """The cooperation-field map: which actors (countries, blocs) work on which fields
+        (critical minerals, battery technology, standards, hydrogen, …), with whom.
+
+        Call it for "who works on X?", "what does Y cooperate on?", "which partners does
+        Z have?", or for an overview across documents. Returns text: one line per actor
+        with its fields, then each cell's partners and its quoted sentences with [n]
+        citations. The structured result is the FieldMap: `fields`, `actors` and `cells`
+        (actor, field, partners, citations with verbatim `quote`). Quote the sentences as
+        given and keep their citations; the map holds only what the documents state.
+        """
+        field_map = self._slot.call(
+            lambda s: s.fields(documents=documents, actors=actors, fields=fields)
+        )
+        return CallToolResult(
+            content=[TextContent(text=render_field_map(field_map))],
+            structured_content=field_map.model_dump(mode="json"),
         )

@@ -19,7 +19,13 @@
       passage: $("view-passage"),
       document: $("view-document"),
       documents: $("view-documents"),
+      fields: $("view-fields"),
     },
+    fieldsBody: $("fields-body"),
+    fieldsCsv: $("fields-csv"),
+    fieldsDetail: $("fields-detail"),
+    fieldsDetailHeading: $("fields-detail-heading"),
+    fieldsDetailBody: $("fields-detail-body"),
     answerQuestion: $("answer-question"),
     answerBody: $("answer-body"),
     passageHeading: $("passage-heading"),
@@ -180,7 +186,7 @@
   }
 
   /** Call the JSON API at `path`; prompts for the API key on a 401 and retries. */
-  async function api(path, { method = "GET", body } = {}) {
+  async function api(path, { method = "GET", body, as = "json" } = {}) {
     for (;;) {
       const headers = { Accept: "application/json" };
       if (body !== undefined) headers["Content-Type"] = "application/json";
@@ -213,6 +219,7 @@
         continue;
       }
       if (!response.ok) throw await readError(response);
+      if (as === "text") return await response.text();
       try {
         return await response.json();
       } catch (_) {
@@ -228,7 +235,8 @@
   function showView(name) {
     for (const [key, view] of Object.entries(els.views)) view.hidden = key !== name;
     for (const link of document.querySelectorAll("nav [data-nav]")) {
-      if (link.dataset.nav === (name === "documents" ? "documents" : "ask")) {
+      const tab = name === "documents" || name === "fields" ? name : "ask";
+      if (link.dataset.nav === tab) {
         link.setAttribute("aria-current", "page");
       } else {
         link.removeAttribute("aria-current");
@@ -550,6 +558,109 @@
     }
   }
 
+  // ---------------------------------------------------------------- field map
+
+  async function showFields(token) {
+    showView("fields");
+    els.views.fields.setAttribute("aria-busy", "true");
+    setStatus("Loading the field map…");
+    try {
+      const map = await api("fields");
+      if (token !== state.renderToken) return;
+      state.fieldMap = map;
+      clear(els.fieldsBody);
+      els.fieldsDetail.hidden = true;
+      if (!map.cells.length) {
+        els.fieldsBody.append(el("p", { text: "No sentence in the documents places an actor in a field." }));
+        setStatus("The field map is empty.");
+        return;
+      }
+      els.fieldsBody.append(renderFieldMatrix(map));
+      setStatus(`Field map: ${plural(map.cells.length, "cell", "cells")}.`);
+      focusHeading($("fields-heading"));
+    } finally {
+      els.views.fields.removeAttribute("aria-busy");
+    }
+  }
+
+  function renderFieldMatrix(map) {
+    const names = new Map(map.actors.map((a) => [a.id, a.name]));
+    const cells = new Map(map.cells.map((c) => [`${c.actor}\u0000${c.field}`, c]));
+    const most = Math.max(...map.cells.map((c) => c.citations.length));
+    const rows = [...new Set(map.cells.map((c) => c.actor))];
+    const head = el("tr", {}, el("th", { scope: "col", text: "Actor" }));
+    for (const f of map.fields) head.append(el("th", { scope: "col", title: f.description, text: f.label }));
+    const body = el("tbody");
+    for (const actorId of rows) {
+      const tr = el("tr", { "data-actor": actorId }, el("th", { scope: "row", text: names.get(actorId) || actorId }));
+      for (const f of map.fields) {
+        const cell = cells.get(`${actorId}\u0000${f.id}`);
+        if (!cell) {
+          tr.append(el("td", { className: "field-empty", "data-field": f.id }));
+          continue;
+        }
+        const n = cell.citations.length;
+        const button = el("button", {
+          type: "button",
+          className: n / most > 0.5 ? "field-cell strong" : "field-cell",
+          "data-actor": actorId,
+          "data-field": f.id,
+          "data-count": String(n),
+          "aria-label": `${names.get(actorId) || actorId}, ${f.label}: ${plural(n, "sentence", "sentences")}`,
+          style: `--shade: ${Math.round(25 + (75 * n) / most)}%`,
+          text: String(n),
+        });
+        button.addEventListener("click", () => showFieldCell(map, cell));
+        tr.append(el("td", { "data-field": f.id }, button));
+      }
+      body.append(tr);
+    }
+    return el("div", { className: "table-scroll" }, el("table", { className: "field-matrix" }, el("thead", {}, head), body));
+  }
+
+  function showFieldCell(map, cell) {
+    const names = new Map(map.actors.map((a) => [a.id, a.name]));
+    const field = map.fields.find((f) => f.id === cell.field);
+    clear(els.fieldsDetailBody);
+    els.fieldsDetailHeading.textContent = `${names.get(cell.actor) || cell.actor} — ${field ? field.label : cell.field}`;
+    if (cell.partners.length) {
+      els.fieldsDetailBody.append(
+        el("p", { className: "meta", text: `With: ${cell.partners.map((p) => names.get(p) || p).join(", ")}` }),
+      );
+    }
+    const list = el("ol", { className: "field-quotes" });
+    for (const c of cell.citations) {
+      list.append(
+        el(
+          "li",
+          { "data-n": String(c.n) },
+          el("blockquote", { text: c.quote }),
+          metaLine([el("a", { href: passageHref(c.passage_id), text: c.title }), pageLabel(c.page)]),
+        ),
+      );
+    }
+    els.fieldsDetailBody.append(list);
+    els.fieldsDetail.hidden = false;
+    focusHeading(els.fieldsDetailHeading);
+    setStatus(`${plural(cell.citations.length, "sentence", "sentences")} for this cell.`);
+  }
+
+  async function downloadFieldsCsv() {
+    clearError();
+    try {
+      const csv = await api("fields?format=csv", { as: "text" });
+      const url = URL.createObjectURL(new Blob([csv], { type: "text/csv" }));
+      const link = el("a", { href: url, download: "fields.csv" });
+      document.body.append(link);
+      link.click();
+      link.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 1000);
+      setStatus("The field map was downloaded as fields.csv.");
+    } catch (err) {
+      showError(err);
+    }
+  }
+
   // The quote to emphasise inside a highlighted document span, when it came from an answer.
   function quoteForSpan(documentId, span) {
     const citations = (state.answer && state.answer.citations) || [];
@@ -576,6 +687,7 @@
       return { name, id: decodeURIComponent(parts[1]), span: m ? [Number(m[1]), Number(m[2])] : null };
     }
     if (name === "documents") return { name };
+    if (name === "fields") return { name };
     return { name: "ask" };
   }
 
@@ -589,6 +701,7 @@
       if (r.name === "passage") await showPassage(r.id, token);
       else if (r.name === "document") await showDocument(r.id, r.span, token);
       else if (r.name === "documents") await showDocuments(token);
+      else if (r.name === "fields") await showFields(token);
       else showAsk();
     } catch (err) {
       if (token === state.renderToken) showError(err);
@@ -653,6 +766,7 @@
   els.form.addEventListener("submit", ask);
   els.question.addEventListener("keydown", onQuestionKey);
   els.keyCancel.addEventListener("click", () => els.keyDialog.close("cancel"));
+  els.fieldsCsv.addEventListener("click", downloadFieldsCsv);
   window.addEventListener("hashchange", route);
   route();
 })();
