@@ -29,7 +29,7 @@ def test_eval_seed_dev_meets_quality_gate(
         assert hybrid[k] >= max(reports["dense"][k], reports["lexical"][k])
     # One sentence is the common case; quoting the sentence that names a pronoun's subject
     # makes some answers two (the 45-word median is not reached on this article).
-    assert hybrid["answer_words_p50"] <= 80
+    assert hybrid["answer_words_p50"] <= 90
 
 
 def test_eval_seed_dev_extension_meets_quality_gate(
