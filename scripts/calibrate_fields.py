@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +23,10 @@ from qa.fields.taxonomy import load_taxonomy, parse_taxonomy
 
 ROOT = Path(__file__).resolve().parents[1]
 MIN_PRECISION = 0.9
+
+
+def say(text: str) -> None:
+    sys.stdout.write(text + "\n")
 
 
 def main() -> None:
@@ -52,16 +57,16 @@ def main() -> None:
             recall = tp / max(1, int(gold.sum()))
             f1 = 2 * precision * recall / max(1e-9, precision + recall)
             results.append((f1, precision, recall, float(threshold), float(weight)))
-    # Precision floor first, then F1; ties go to the stricter threshold, then the smaller seed bonus.
+    # Precision floor, then F1; ties go to the stricter threshold, then the smaller bonus.
     results.sort(key=lambda r: (r[1] >= MIN_PRECISION, round(r[0], 3), r[3], -r[4]), reverse=True)
-    print("f1     precision recall threshold seed_weight")
+    say("f1     precision recall threshold seed_weight")
     for f1, p, r, t, w in results[:12]:
-        print(f"{f1:.3f}  {p:.3f}     {r:.3f}  {t:.2f}      {w:.2f}")
+        say(f"{f1:.3f}  {p:.3f}     {r:.3f}  {t:.2f}      {w:.2f}")
     current = cosine + taxonomy.seed_weight * hits >= taxonomy.threshold
     for i, row in enumerate(rows):
         wrong = [ids[j] for j in range(len(ids)) if current[i, j] != gold[i, j]]
         if wrong:
-            print(f"  at current constants, differs on {wrong}: {row['text'][:70]}")
+            say(f"  at current constants, differs on {wrong}: {row['text'][:70]}")
 
 
 if __name__ == "__main__":
