@@ -10,9 +10,9 @@
     │   ├── IndexNotFoundError      nothing built yet: run `qa ingest`
     │   └── IndexMismatchError      built with other settings: run `qa ingest --rebuild`
     ├── QueryError                  an empty, oversized or otherwise bad question
-    │   ├── UnknownActorError       an actor id or name that no gazetteer entry has
-    │   └── UnknownFieldError       a field id that the taxonomy does not define
     └── NotFoundError               an unknown document or passage id
+        ├── UnknownActorError       an actor id or name that no gazetteer entry has
+        └── UnknownFieldError       a field id that the taxonomy does not define
 
 "The corpus does not say" is not an error: it is an `Answer` with `answered=False`.
 
@@ -98,13 +98,13 @@ class QueryError(QAError):
     code = "bad_query"
 
 
-class UnknownActorError(QueryError):
+class NotFoundError(QAError):
+    code = "not_found"
+
+
+class UnknownActorError(NotFoundError):
     code = "unknown_actor"
 
 
-class UnknownFieldError(QueryError):
+class UnknownFieldError(NotFoundError):
     code = "unknown_field"
-
-
-class NotFoundError(QAError):
-    code = "not_found"

@@ -168,8 +168,8 @@ class Citation(_PassageRef):
     )
     headings: list[str] = Field(default_factory=list, description="Section path of the passage.")
     score: float = Field(
-        description="Calibrated probability (0 to 1) that the quote answers the question; not "
-        "on the scale of search `score`s."
+        description="Calibrated probability (0 to 1) that the best quote of this passage "
+        "answers the question, on the scale of the answer's `confidence`; not a search score."
     )
 
     quote_start: int | None = Field(

@@ -131,9 +131,7 @@ def _cited_lines(field_map: FieldMap, bullet: str) -> list[str]:
         with_whom = f" (with {partners})" if partners else ""
         lines.append(f"{names.get(cell.actor, cell.actor)} — {labels[cell.field]}{with_whom}:")
         for c in cell.citations:
-            lines.append(
-                f'{bullet}[{c.n}] {_where(c)} — "{" ".join(c.quote.split())}"'
-            )
+            lines.append(f'{bullet}[{c.n}] {_where(c)} — "{" ".join(c.quote.split())}"')
     return lines
 
 

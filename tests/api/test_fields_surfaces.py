@@ -86,10 +86,10 @@ def test_fields_surfaces_cli_http_mcp_and_web_agree(
         actors=["kor"], fields=["hydrogen"]
     )
     assert_error_body(
-        httpx.get(f"{base_url}/fields", params={"field": "nope"}), 422, "unknown_field"
+        httpx.get(f"{base_url}/fields", params={"field": "nope"}), 404, "unknown_field"
     )
     assert_error_body(
-        httpx.get(f"{base_url}/fields", params={"actor": "Atlantis"}), 422, "unknown_actor"
+        httpx.get(f"{base_url}/fields", params={"actor": "Atlantis"}), 404, "unknown_actor"
     )
 
     assert _mcp_fields(base_url) == expected

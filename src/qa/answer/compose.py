@@ -85,12 +85,14 @@ def compose_answer(
     if not quotes:
         return _abstain(question, candidates, "no_evidence", NOT_COVERED, best)
     if missing := _missing_names(question, candidates, quotes):
-        message = f"The documents do not mention {', '.join(missing)} in connection with this."
+        message = (
+            f"{NOT_COVERED[:-1]}: they do not mention {', '.join(missing)} in connection with it."
+        )
         return _abstain(question, candidates, "unsupported_detail", message, best)
     if not plan.is_multipart and plan.asks[0].lacks_detail(
         " ".join(q.text(candidates) for q in quotes)
     ):
-        message = "The documents do not give the figure or date this question asks for."
+        message = f"{NOT_COVERED[:-1]}: they do not give the figure, date or ranking it asks for."
         return _abstain(question, candidates, "unsupported_detail", message, best)
     return _answer(question, plan, quotes, candidates, uncovered, best)
 

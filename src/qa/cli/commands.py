@@ -223,7 +223,7 @@ def fields(
     as_json: bool,
     fmt: str | None,
 ) -> None:
-    """Show who cooperates on what: actors x fields, each cell with its cited sentences.
+    """Show who cooperates on what: actors by fields, every cell cited.
 
     The map is computed at ingest; the taxonomy is `fields.toml` in the corpus folder,
     QA_FIELDS_FILE, or the bundled default.
