@@ -21,8 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.answer.features import _coverage
-from qa.answer.scoring import COVERAGE_WEIGHT, PASSAGE_WEIGHT, RANK_PENALTY
+from qa.answer.scoring import COVERAGE_WEIGHT, PASSAGE_WEIGHT, RANK_PENALTY, coverage
 from qa.config import load_settings
 from qa.encoders.sentence_transformer import SentenceTransformerEmbedder
 from qa.evaluation import Case, _contains, read_seed_jsonl, read_squad
@@ -108,7 +107,7 @@ def _features(case: Case, snapshot, retriever, corpus: str) -> dict:  # type: ig
         cosines = np.asarray(snapshot.sentence_vectors[span.start : span.stop]) @ vector
         texts = passage.sentence_texts()
         sentences = [
-            (float(c), _coverage(terms, set(t), snapshot.lexical.idf), text)
+            (float(c), coverage(terms, set(t), snapshot.lexical.idf), text)
             for c, t, text in zip(cosines, tokenize(texts), texts, strict=True)
         ]
         passages[row] = {

@@ -7,7 +7,6 @@ from collections.abc import Sequence
 
 import numpy as np
 import pytest
-from conftest import FakeEmbedder
 
 from qa.answer.compose import compose_answer
 from qa.chunking import split_sentences
@@ -32,8 +31,7 @@ CHINA = (
 def _evidence(question: str, candidates: Sequence[Candidate]) -> Evidence:
     dim = 8
     vectors = [np.zeros((len(c.passage.sentences), dim), dtype=np.float32) for c in candidates]
-    encoder = FakeEmbedder()
-    return Evidence(np.zeros(dim, dtype=np.float32), vectors, {}, encoder)
+    return Evidence(np.zeros(dim, dtype=np.float32), vectors, {})
 
 
 def _candidate(rank: int, text: str, start: int = 0, document: str = "doc") -> Candidate:

@@ -56,14 +56,14 @@ def compose_answer(
     if foreign is not None:
         return _abstain(question, candidates, "language", _language_message(foreign, settings), 0)
     plan = plan_question(question)
-    scored = score_sentences(plan, candidates, evidence_of)
+    scored = score_sentences(plan.question, candidates, evidence_of)
     about_document = document_ask(question)
     if about_document is not None:
         # The front matter sits in one passage per document: read the whole ranking for it.
-        candidates = list(retrieve(settings.max_k))
-        quotes = _document_quotes(about_document, score_sentences(plan, candidates, evidence_of))
+        ranking = list(retrieve(settings.max_k))
+        quotes = _document_quotes(about_document, ranking)
         if quotes:
-            return _answer(question, plan, quotes, candidates, [], DOCUMENT_CONFIDENCE)
+            return _answer(question, plan, quotes, ranking, [], DOCUMENT_CONFIDENCE)
     ranked = [s for s in scored if _topical(s)]
     best = ranked[0].probability if ranked else 0.0
     uncovered: list[str] = []
@@ -116,7 +116,7 @@ def _read_on(
         if len(more) <= read:
             break
         candidates = [*candidates, *more[read:]]
-        ranked = [s for s in score_sentences(plan, candidates, evidence_of) if _topical(s)]
+        ranked = [s for s in score_sentences(plan.question, candidates, evidence_of) if _topical(s)]
     return candidates, ranked
 
 
@@ -130,10 +130,9 @@ def _cover_parts(
     chosen: list[Quote] = []
     uncovered: list[str] = []
     for ask in plan.asks:
-        part = plan_question(ask.text)
         ranked = [
             s
-            for s in score_sentences(part, candidates, evidence_of)
+            for s in score_sentences(ask.text, candidates, evidence_of)
             if _topical(s) and not ask.lacks_detail(s.text)
         ]
         answering = {
@@ -162,17 +161,20 @@ def _topical(sentence: ScoredSentence) -> bool:
     return not sentence.label and not _SELF_REFERENCE.match(sentence.text)
 
 
-def _document_quotes(ask: str, scored: Sequence[ScoredSentence]) -> list[Quote]:
+def _document_quotes(ask: str, candidates: Sequence[Candidate]) -> list[Quote]:
     """The front-matter line a question about the document asks for (its byline, publisher,
-    title, date), or for "what does this article cover?" the text's own summary sentence."""
-    if ask == "overview":
-        found = [s for s in scored if not s.label and _SELF_REFERENCE.match(s.text)]
-    else:
-        found = [s for s in scored if s.label == ask]
-    if not found:
-        return []
-    first = min(found, key=lambda s: (s.candidate, s.position))
-    return [Quote(first.candidate, first.position, first.position, DOCUMENT_CONFIDENCE)]
+    title, date), or for "what does this article cover?" the text's own summary sentence,
+    from the best-ranked passage that has it."""
+    for i, candidate in enumerate(candidates):
+        texts = candidate.passage.sentence_texts()
+        labels = candidate.passage.labels or [""] * len(texts)
+        for j, (text, label) in enumerate(zip(texts, labels, strict=True)):
+            wanted = (
+                not label and _SELF_REFERENCE.match(text) if ask == "overview" else label == ask
+            )
+            if wanted:
+                return [Quote(i, j, j, DOCUMENT_CONFIDENCE)]
+    return []
 
 
 def _missing_names(

@@ -8,11 +8,10 @@ on the same questions asked of another corpus (unanswerable); see the README's Q
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from qa.answer.features import FEATURES, sentence_features
-from qa.answer.questions import QuestionPlan
+from qa.retrieval.lexical import tokenize
 from qa.retrieval.retriever import Candidate, Evidence
 
 EvidenceOf = Callable[[str, Sequence[Candidate]], Evidence]
@@ -28,8 +27,6 @@ RANK_PENALTY = 0.05
 CONFIDENCE_WEIGHTS = (8.024, 7.555, 0.898, 7.822, 2.84)
 CONFIDENCE_BIAS = -7.915
 
-_COSINE, _PASSAGE, _COVERAGE = (FEATURES.index(f) for f in ("cosine", "passage_cosine", "coverage"))
-
 
 @dataclass(frozen=True)
 class ScoredSentence:
@@ -43,32 +40,42 @@ class ScoredSentence:
     probability: float
 
 
+def coverage(terms: Sequence[str], tokens: set[str], idf: Mapping[str, float]) -> float:
+    """Share of the question's (IDF-weighted) content terms that `tokens` contain."""
+    if not terms:
+        return 0.0
+    total = sum(idf.get(t, 1.0) for t in terms)
+    return sum(idf.get(t, 1.0) for t in terms if t in tokens) / total
+
+
 def score_sentences(
-    plan: QuestionPlan, candidates: Sequence[Candidate], evidence_of: EvidenceOf
+    question: str, candidates: Sequence[Candidate], evidence_of: EvidenceOf
 ) -> list[ScoredSentence]:
     """Every answerable sentence of `candidates`, best first (ties: better rank, earlier)."""
     if not candidates:
         return []
-    refs, features = sentence_features(plan, candidates, evidence_of(plan.question, candidates))
-    if not refs:
+    evidence = evidence_of(question, candidates)
+    terms = list(dict.fromkeys(tokenize([question])[0]))
+    # (candidate, position, text, label, cosine, coverage) of every non-heading sentence.
+    rows: list[tuple[int, int, str, str, float, float]] = []
+    for i, candidate in enumerate(candidates):
+        texts = candidate.passage.sentence_texts()
+        labels = candidate.passage.labels or [""] * len(texts)
+        cosines = evidence.sentence_vectors[i] @ evidence.query_vector
+        for j, (text, tokens) in enumerate(zip(texts, tokenize(texts), strict=True)):
+            if labels[j] != "heading":
+                share = coverage(terms, set(tokens), evidence.idf)
+                rows.append((i, j, text, labels[j], float(cosines[j]), share))
+    if not rows:
         return []
     best_passage = max(c.dense for c in candidates)
-    best_coverage = float(features[:, _COVERAGE].max())
+    best_coverage = max(row[5] for row in rows)
     w = CONFIDENCE_WEIGHTS
     scored = []
-    for ref, row in zip(refs, features, strict=True):
-        cosine, passage, coverage = float(row[_COSINE]), float(row[_PASSAGE]), float(row[_COVERAGE])
-        score = cosine + PASSAGE_WEIGHT * passage + COVERAGE_WEIGHT * coverage
-        z = CONFIDENCE_BIAS + w[0] * cosine + w[1] * passage + w[2] * coverage
+    for i, j, text, label, cosine, share in rows:
+        passage = candidates[i].dense
+        score = cosine + PASSAGE_WEIGHT * passage + COVERAGE_WEIGHT * share - RANK_PENALTY * i
+        z = CONFIDENCE_BIAS + w[0] * cosine + w[1] * passage + w[2] * share
         z += w[3] * best_passage + w[4] * best_coverage
-        scored.append(
-            ScoredSentence(
-                ref.candidate,
-                ref.position,
-                ref.text,
-                ref.label,
-                score - RANK_PENALTY * ref.candidate,
-                1.0 / (1.0 + math.exp(-z)),
-            )
-        )
+        scored.append(ScoredSentence(i, j, text, label, score, 1.0 / (1.0 + math.exp(-z))))
     return sorted(scored, key=lambda s: (-s.score, s.candidate, s.position))

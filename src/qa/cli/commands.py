@@ -291,8 +291,8 @@ def eval_command(
     """Score retrieval, answers and abstention on seed-dev JSONL or SQuAD.
 
     \b
-    Example:  qa eval ../shared/eval/seed-dev.jsonl
-              qa eval ../shared/eval/policyqa-dev.json --mode all --json
+    Example:  qa eval eval/seed-dev.jsonl
+              qa eval eval/policyqa-dev.json --mode all --json
     """
     from qa.evaluation import evaluate_file
 

@@ -35,13 +35,11 @@ class Candidate:
 @dataclass(frozen=True)
 class Evidence:
     """What sentence scoring reads beside the candidates: the question's vector, each
-    candidate's sentence vectors (one row per sentence), term IDFs, and the encoder, for
-    texts that were not embedded at ingest."""
+    candidate's sentence vectors (one row per sentence), and term IDFs."""
 
     query_vector: NDArray[np.float32]
     sentence_vectors: list[NDArray[np.float32]]
     idf: Mapping[str, float]
-    encoder: QueryEncoder
 
 
 class HybridRetriever:
@@ -98,7 +96,7 @@ class HybridRetriever:
         vectors = [
             np.asarray(snapshot.sentence_vectors[r.start : r.stop], dtype=np.float32) for r in rows
         ]
-        return Evidence(self.query_vector(query), vectors, snapshot.lexical.idf, self.encoder)
+        return Evidence(self.query_vector(query), vectors, snapshot.lexical.idf)
 
     def search(self, query: str, *, k: int, documents: Sequence[str] | None = None) -> list[Hit]:
         """`retrieve` as ranked `Hit`s."""

@@ -290,7 +290,7 @@ class MilvusReader:
             n = len(candidate.passage.sentences)
             per_candidate.append(np.asarray(vectors[at : at + n], dtype=np.float32))
             at += n
-        return Evidence(self.query_vector(query), per_candidate, {}, self.encoder)
+        return Evidence(self.query_vector(query), per_candidate, {})
 
     # -- documents and passages --------------------------------------------------------
 
