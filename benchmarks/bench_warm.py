@@ -31,10 +31,7 @@ TARGET_P95 = 0.030
 def _forget_query_vectors(service: Any) -> None:
     # The retriever keeps the last 64 query vectors; clearing them makes every timed
     # call pay for its encoding, as a stream of distinct user questions would.
-    retriever = getattr(service, "_retriever", None)
-    cached = getattr(retriever, "_vectors", None)
-    if cached is not None:
-        cached.clear()
+    service.current().retriever.query_vector.clear()
 
 
 def _time_calls(

@@ -42,6 +42,29 @@ class Evidence:
     idf: Mapping[str, float]
 
 
+class QueryVectors:
+    """Question embeddings, the last few cached: `ask` embeds a question once for retrieval
+    and sentence scoring (and a list question's further reads)."""
+
+    def __init__(self, encoder: QueryEncoder, *, size: int = 64) -> None:
+        self.encoder = encoder
+        self._size = size
+        self._vectors: OrderedDict[str, NDArray[np.float32]] = OrderedDict()
+
+    def __call__(self, text: str) -> NDArray[np.float32]:
+        vector = self._vectors.get(text)
+        if vector is None:
+            vector = self.encoder.encode([text])[0]
+            self._vectors[text] = vector
+            if len(self._vectors) > self._size:
+                self._vectors.popitem(last=False)
+        return vector
+
+    def clear(self) -> None:
+        """Forget every cached vector."""
+        self._vectors.clear()
+
+
 class HybridRetriever:
     """Dense + lexical retrieval over one snapshot."""
 
@@ -49,17 +72,7 @@ class HybridRetriever:
         self.snapshot = snapshot
         self.encoder = encoder
         self.settings = settings
-        self._vectors: OrderedDict[str, NDArray[np.float32]] = OrderedDict()
-
-    def query_vector(self, text: str) -> NDArray[np.float32]:
-        """The query's embedding; the last few are cached (ask embeds once for both steps)."""
-        vector = self._vectors.get(text)
-        if vector is None:
-            vector = self.encoder.encode([text])[0]
-            self._vectors[text] = vector
-            if len(self._vectors) > 64:
-                self._vectors.popitem(last=False)
-        return vector
+        self.query_vector = QueryVectors(encoder)
 
     def retrieve(
         self, query: str, *, k: int, documents: Sequence[str] | None = None

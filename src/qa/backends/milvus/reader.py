@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import logging
-from collections import OrderedDict
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -22,7 +21,7 @@ from qa.index.layout import Manifest
 from qa.models import Document, DocumentDetail, DocumentInfo, IndexInfo, Passage, PassageDetail
 from qa.retrieval.fusion import convex_fusion, reciprocal_rank_fusion
 from qa.retrieval.lexical import tokenize
-from qa.retrieval.retriever import POOL, Candidate, Evidence
+from qa.retrieval.retriever import POOL, Candidate, Evidence, QueryVectors
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -108,7 +107,7 @@ class MilvusReader:
         self._infos = {info.id: info for info in catalog}
         self._by_source = {info.source: info for info in catalog}
         self._documents: dict[str, Document] = {}
-        self._vectors: OrderedDict[str, NDArray[np.float32]] = OrderedDict()
+        self.query_vector = QueryVectors(encoder)
 
     @property
     def version(self) -> str:
@@ -130,16 +129,6 @@ class MilvusReader:
         """Nothing to read ahead: the catalog is in hand and Milvus serves the rest."""
 
     # -- retrieval ---------------------------------------------------------------------
-
-    def query_vector(self, text: str) -> NDArray[np.float32]:
-        """The query's embedding; the last few are cached (ask embeds once for both steps)."""
-        vector = self._vectors.get(text)
-        if vector is None:
-            vector = self.encoder.encode([text])[0]
-            self._vectors[text] = vector
-            if len(self._vectors) > 64:
-                self._vectors.popitem(last=False)
-        return vector
 
     def _filter(self, documents: Sequence[str] | None) -> str:
         if not documents:
