@@ -35,10 +35,11 @@ def _corpus(root: Path, files: dict[str, str]) -> Path:
     return corpus
 
 
-@pytest.fixture(scope="module")
-def lite_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A `milvus-lite server` on a free loopback port, for this module."""
-    with milvus_lite_server(tmp_path_factory.mktemp("milvus-lite")) as uri:
+@pytest.fixture
+def lite_uri(tmp_path: Path) -> Iterator[str]:
+    """A `milvus-lite server` of its own on a free loopback port, for each test: a server
+    shared by the module was seen gone (the standalone test between them loads the machine)."""
+    with milvus_lite_server(tmp_path / "milvus-lite") as uri:
         yield uri
 
 
