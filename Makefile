@@ -47,8 +47,8 @@ test: dev browser ocr
 	$(PY) -m pytest -q
 
 lint: dev
-	$(VENV)/bin/ruff check src tests benchmarks
-	$(VENV)/bin/ruff format --check src tests benchmarks
+	$(VENV)/bin/ruff check src tests benchmarks training
+	$(VENV)/bin/ruff format --check src tests benchmarks training
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 

@@ -10,6 +10,11 @@ say". seed-dev and its extension run as is.
     python benchmarks/bench_answers.py                  # this tree only
     python benchmarks/bench_answers.py --baseline REV   # and the rules at git REV
     python benchmarks/bench_answers.py --tiny           # smoke run (repo data only)
+    python benchmarks/bench_answers.py --scorers        # rules, scorer, scorer + checks
+
+`--scorers` runs this tree three ways: the retrieval-score rule (QA_ANSWER_SCORER=rules),
+the trained scorer alone (QA_ANSWER_CHECKS=false), and the scorer with the name and detail
+checks (the default).
 """
 
 from __future__ import annotations
@@ -68,8 +73,17 @@ def heldout_file(
     return out
 
 
-def run_eval(path: Path, pythonpath: Path | None, extra: list[str]) -> dict[str, Any]:
-    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+SCORER_VARIANTS: list[tuple[str, dict[str, str]]] = [
+    ("rules", {"QA_ANSWER_SCORER": "rules"}),
+    ("scorer alone", {"QA_ANSWER_SCORER": "trained", "QA_ANSWER_CHECKS": "false"}),
+    ("scorer + checks", {"QA_ANSWER_SCORER": "trained", "QA_ANSWER_CHECKS": "true"}),
+]
+
+
+def run_eval(
+    path: Path, pythonpath: Path | None, extra: list[str], overrides: dict[str, str] | None = None
+) -> dict[str, Any]:
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", **(overrides or {})}
     if pythonpath is not None:
         env["PYTHONPATH"] = str(pythonpath)
     done = subprocess.run(
@@ -97,6 +111,7 @@ def main() -> None:
     parser.add_argument("--tiny", action="store_true", help="a smoke run on a few questions")
     parser.add_argument("--per-corpus", type=int, default=40)
     parser.add_argument("--foreign", type=int, default=10)
+    parser.add_argument("--scorers", action="store_true", help="rules vs trained scorer")
     args = parser.parse_args()
     heldout = json.loads(HELDOUT.read_text(encoding="utf-8"))
     per_corpus, foreign = (3, 2) if args.tiny else (args.per_corpus, args.foreign)
@@ -120,21 +135,23 @@ def main() -> None:
             )  # fmt: skip
         elif not args.tiny:
             print(f"SQuAD skipped: {SQUAD} is absent")
-        variants: list[tuple[str, Path | None]] = [("this tree", None)]
+        variants: list[tuple[str, Path | None, dict[str, str]]] = [("this tree", None, {})]
+        if args.scorers:
+            variants = [(name, None, env) for name, env in SCORER_VARIANTS]
         if args.baseline:
             old = tmp / "baseline"
             subprocess.run(
                 ["git", "-C", str(c.ROOT), "worktree", "add", "-q", "--detach", str(old),
                  args.baseline], check=True,
             )  # fmt: skip
-            variants.insert(0, (f"rules ({args.baseline})", old / "src"))
+            variants.insert(0, (f"rules ({args.baseline})", old / "src", {}))
             if args.baseline_only:
                 variants = variants[:1]
         try:
             for name, path in datasets:
                 if args.tiny and path.suffix == ".jsonl":
                     continue
-                reports = [(v, run_eval(path, p, [])) for v, p in variants]
+                reports = [(v, run_eval(path, p, [], env)) for v, p, env in variants]
                 print(f"\n{name} ({reports[0][1]['questions']} questions)")
                 print(f"  {'':<24}" + "".join(f"{v:>22}" for v, _ in reports))
                 for label, field in FIGURES:

@@ -64,11 +64,27 @@ class Settings(BaseSettings):
     dense_weight: float = Field(1.0, ge=0.0, description="Weight of the dense ranking in fusion.")
     lexical_weight: float = Field(1.15, ge=0.0, description="Weight of the BM25 ranking in fusion.")
     rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion damping constant.")
-    abstain_threshold: float = Field(
-        0.5,
+    answer_scorer: Literal["rules", "trained"] = Field(
+        "rules",
+        description="What judges answer sentences: `rules` (the calibrated retrieval-score "
+        "rule) or `trained` (the bundled cross-encoder: slower, and behind on held-out data).",
+    )
+    scorer_path: Path | None = Field(
+        None,
+        description="Folder of a scorer written by `training/train_scorer.py`; default: the "
+        "bundled one.",
+    )
+    abstain_threshold: float | None = Field(
+        None,
         ge=0.0,
         le=1.0,
-        description="Abstain when the calibrated answer probability is below this.",
+        description="Abstain when the calibrated answer probability is below this; default: "
+        "the trained scorer's calibrated threshold (0.5 for `rules`).",
+    )
+    answer_checks: bool = Field(
+        True,
+        description="Also abstain when the quotes lack a name, figure or date the question "
+        "asks for.",
     )
     max_answer_sentences: int = Field(
         3, ge=1, le=10, description="At most this many quotes in one answer (a cap, not a target)."

@@ -17,6 +17,7 @@ from typing import NamedTuple
 
 from qa.answer.compose import compose_answer
 from qa.answer.questions import spell_out_names
+from qa.answer.scorer import SentenceScorer, bundled_scorer
 from qa.backends.base import IndexBackend, IndexReader, open_backend
 from qa.backends.local import LocalBackend, LocalReader
 from qa.config import Settings
@@ -77,6 +78,7 @@ class QAService:
         self._read_lock = threading.Lock()
         self._warm = False  # set by warm(): servers keep whole builds in hand
         self._fields: tuple[str, StoredFields] | None = None  # (build id, its field map)
+        self._scorer: tuple[SentenceScorer | None] | None = None  # loaded on first ask
         if "corpus_dir" not in settings.model_fields_set and isinstance(backend, LocalBackend):
             # `qa ingest FOLDER` recorded another corpus: status and ingest follow it.
             recorded = self.store.recorded_corpus()
@@ -103,6 +105,28 @@ class QAService:
             else:
                 self._query_encoder = load_query_encoder(self.settings, folder / layout.ONNX)
         return self._query_encoder
+
+    def scorer(self) -> SentenceScorer | None:
+        """The trained answer scorer (None for QA_ANSWER_SCORER=rules); loaded on first use.
+
+        A configured QA_SCORER_PATH that cannot be read is a configuration error; a broken
+        bundled scorer falls back to the rule with a warning.
+        """
+        if self._scorer is None:
+            if self.settings.answer_scorer == "rules":
+                self._scorer = (None,)
+            elif self.settings.scorer_path is None:
+                self._scorer = (bundled_scorer(),)
+            else:
+                try:
+                    self._scorer = (SentenceScorer(self.settings.scorer_path),)
+                except (OSError, ValueError) as exc:
+                    raise ConfigError(
+                        f"QA_SCORER_PATH {self.settings.scorer_path} is not a usable scorer: {exc}",
+                        remedy="Point it at a folder written by training/train_scorer.py, or "
+                        "unset it for the bundled scorer.",
+                    ) from exc
+        return self._scorer[0]
 
     def _local(self) -> LocalBackend:
         if not isinstance(self.backend, LocalBackend):
@@ -154,6 +178,7 @@ class QAService:
         """
         self._warm = True
         self.reader().warm()
+        self.scorer()
 
     def info(self) -> IndexInfo:
         """A cheap description of the build being served (loading it if needed)."""
@@ -298,7 +323,9 @@ class QAService:
         def retrieve(n: int) -> list[Candidate]:
             return reader.retrieve(query, k=n, documents=documents)
 
-        return compose_answer(question, retrieve, reader.evidence, self.settings, k=k)
+        return compose_answer(
+            question, retrieve, reader.evidence, self.settings, k=k, scorer=self.scorer()
+        )
 
     def documents(self) -> list[DocumentInfo]:
         """Every indexed document, in source order."""

@@ -10,11 +10,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from qa.actors import find_actors, related_ids, resolve_actor
 from qa.answer.language import foreign_language, language_name
 from qa.answer.questions import QuestionPlan, document_ask, plan_question
-from qa.answer.scoring import EvidenceOf, ScoredSentence, score_sentences
+from qa.answer.scorer import SentenceScorer
+from qa.answer.scoring import (
+    LIST_RERANKED,
+    RERANKED,
+    EvidenceOf,
+    ScoredSentence,
+    score_sentences,
+)
 from qa.answer.selection import Quote, select_quotes
 from qa.config import Settings
 from qa.models import AbstentionReason, Answer, Citation
@@ -24,6 +32,8 @@ NOT_COVERED = "The documents do not cover this question."
 EMPTY_CORPUS = "No documents are indexed yet, so there is nothing to answer from."
 # List questions read further down the ranking while new passages keep answering.
 LIST_ROUNDS = 2
+# The rule's probability is calibrated so that this is its operating point.
+RULE_THRESHOLD = 0.5
 # A question about the document itself, answered by the front-matter line it asks for.
 DOCUMENT_CONFIDENCE = 0.9
 _SELF_REFERENCE = re.compile(
@@ -33,6 +43,36 @@ _SELF_REFERENCE = re.compile(
 Retrieve = Callable[[int], Sequence[Candidate]]
 
 
+@dataclass(frozen=True)
+class Judge:
+    """What decides that a sentence answers: the trained scorer (or None for the rule) and
+    the probability an answer needs."""
+
+    scorer: SentenceScorer | None
+    threshold: float
+
+    @classmethod
+    def of(cls, scorer: SentenceScorer | None, settings: Settings) -> Judge:
+        threshold = settings.abstain_threshold
+        if threshold is None:
+            threshold = scorer.threshold if scorer is not None else RULE_THRESHOLD
+        return cls(scorer, threshold)
+
+    def rank(
+        self,
+        question: str,
+        candidates: Sequence[Candidate],
+        evidence_of: EvidenceOf,
+        *,
+        wide: bool = False,
+    ) -> list[ScoredSentence]:
+        """The topical sentences of `candidates`, best first; `wide` (a list question)
+        lets the scorer read more of them."""
+        depth = LIST_RERANKED if wide else RERANKED
+        scored = score_sentences(question, candidates, evidence_of, self.scorer, depth=depth)
+        return [s for s in scored if _topical(s)]
+
+
 def compose_answer(
     question: str,
     retrieve: Retrieve,
@@ -40,13 +80,15 @@ def compose_answer(
     settings: Settings,
     *,
     k: int,
+    scorer: SentenceScorer | None = None,
 ) -> Answer:
     """The cited extractive answer to `question`, or an abstention with its reason.
 
     `retrieve(n)` returns the top-`n` candidates; a list question asks it for more while
     the passages it adds keep holding answers. `evidence_of` gives the vectors and IDFs
-    their sentences are scored with.
+    their sentences are scored with; `scorer`, when given, judges the best of them.
     """
+    judge = Judge.of(scorer, settings)
     candidates = list(retrieve(k))
     if not candidates:
         return _abstain(question, [], "empty_corpus", EMPTY_CORPUS, 0.0)
@@ -56,7 +98,6 @@ def compose_answer(
     if foreign is not None:
         return _abstain(question, candidates, "language", _language_message(foreign, settings), 0)
     plan = plan_question(question)
-    scored = score_sentences(plan.question, candidates, evidence_of)
     about_document = document_ask(question)
     if about_document is not None:
         # The front matter sits in one passage per document: read the whole ranking for it.
@@ -64,26 +105,30 @@ def compose_answer(
         quotes = _document_quotes(about_document, ranking)
         if quotes:
             return _answer(question, plan, quotes, ranking, [], DOCUMENT_CONFIDENCE)
-    ranked = [s for s in scored if _topical(s)]
+    ranked = judge.rank(plan.question, candidates, evidence_of, wide=plan.is_list)
     best = ranked[0].probability if ranked else 0.0
     uncovered: list[str] = []
     if plan.is_multipart:
         # Each ask is scored on its own: a whole two-part question reads like neither part.
-        quotes, uncovered = _cover_parts(plan, candidates, evidence_of, settings)
+        quotes, uncovered = _cover_parts(plan, candidates, evidence_of, settings, judge)
         best = max((q.probability for q in quotes), default=best)
     else:
         if plan.is_list:
-            candidates, ranked = _read_on(plan, retrieve, evidence_of, settings, candidates, ranked)
+            candidates, ranked = _read_on(
+                plan, retrieve, evidence_of, settings, judge, candidates, ranked
+            )
         quotes = select_quotes(
             ranked,
             candidates,
-            threshold=settings.abstain_threshold,
+            threshold=judge.threshold,
             limit=settings.max_list_sentences if plan.is_list else settings.max_answer_sentences,
             max_words=settings.max_quote_words,
             every_supporting=plan.is_list,
         )
     if not quotes:
         return _abstain(question, candidates, "no_evidence", NOT_COVERED, best)
+    if not settings.answer_checks:
+        return _answer(question, plan, quotes, candidates, uncovered, best)
     if missing := _missing_names(question, candidates, quotes):
         message = (
             f"{NOT_COVERED[:-1]}: they do not mention {', '.join(missing)} in connection with it."
@@ -102,11 +147,12 @@ def _read_on(
     retrieve: Retrieve,
     evidence_of: EvidenceOf,
     settings: Settings,
+    judge: Judge,
     candidates: list[Candidate],
     ranked: list[ScoredSentence],
 ) -> tuple[list[Candidate], list[ScoredSentence]]:
     """More passages for a list question, while the last ones read still held answers."""
-    threshold = settings.abstain_threshold
+    threshold = judge.threshold
     for _ in range(LIST_ROUNDS):
         read = len(candidates)
         tail = {c for c in range(read // 2, read)}
@@ -116,7 +162,7 @@ def _read_on(
         if len(more) <= read:
             break
         candidates = [*candidates, *more[read:]]
-        ranked = [s for s in score_sentences(plan.question, candidates, evidence_of) if _topical(s)]
+        ranked = judge.rank(plan.question, candidates, evidence_of, wide=True)
     return candidates, ranked
 
 
@@ -125,6 +171,7 @@ def _cover_parts(
     candidates: Sequence[Candidate],
     evidence_of: EvidenceOf,
     settings: Settings,
+    judge: Judge,
 ) -> tuple[list[Quote], list[str]]:
     """A quote for each ask of a multi-part question, and the asks nothing answers."""
     chosen: list[Quote] = []
@@ -132,18 +179,16 @@ def _cover_parts(
     for ask in plan.asks:
         ranked = [
             s
-            for s in score_sentences(ask.text, candidates, evidence_of)
-            if _topical(s) and not ask.lacks_detail(s.text)
+            for s in judge.rank(ask.text, candidates, evidence_of)
+            if not (settings.answer_checks and ask.lacks_detail(s.text))
         ]
-        answering = {
-            (s.candidate, s.position) for s in ranked if s.probability >= settings.abstain_threshold
-        }
+        answering = {(s.candidate, s.position) for s in ranked if s.probability >= judge.threshold}
         if any((q.candidate, q.last) in answering for q in chosen):
             continue  # an earlier quote answers this ask too
         found = select_quotes(
             ranked,
             candidates,
-            threshold=settings.abstain_threshold,
+            threshold=judge.threshold,
             limit=1,
             max_words=settings.max_quote_words,
             every_supporting=False,

@@ -1,8 +1,10 @@
 """Scoring the sentences of retrieved passages: a ranking score, and the calibrated
 probability that the sentence answers the question. Headings are context, never answers.
 
-Both are fitted by `benchmarks/calibrate.py` on PolicyQA dev and seed-dev (answerable), and
-on the same questions asked of another corpus (unanswerable); see the README's Quality.
+Two scorers: the trained cross-encoder (`qa.answer.scorer`, the default), which reads the
+question with each of the best-ranked sentences, and the retrieval-score rule below, fitted
+by `benchmarks/calibrate.py` on PolicyQA dev and seed-dev. The cross-encoder ranks the
+sentences the rule puts first; see the README's Quality for both on held-out data.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
+from qa.answer.scorer import SentenceScorer
 from qa.retrieval.lexical import tokenize
 from qa.retrieval.retriever import Candidate, Evidence
 
@@ -26,6 +29,10 @@ RANK_PENALTY = 0.05
 # sentence of the candidates.
 CONFIDENCE_WEIGHTS = (8.024, 7.555, 0.898, 7.822, 2.84)
 CONFIDENCE_BIAS = -7.915
+# The cross-encoder reads this many sentences, the rule's best: its cost is per sentence.
+# A list question gathers answers from more passages, so it reads `LIST_RERANKED`.
+RERANKED = 12
+LIST_RERANKED = 24
 
 
 @dataclass(frozen=True)
@@ -49,9 +56,52 @@ def coverage(terms: Sequence[str], tokens: set[str], idf: Mapping[str, float]) -
 
 
 def score_sentences(
+    question: str,
+    candidates: Sequence[Candidate],
+    evidence_of: EvidenceOf,
+    scorer: SentenceScorer | None = None,
+    *,
+    depth: int = RERANKED,
+) -> list[ScoredSentence]:
+    """Every answerable sentence of `candidates`, best first (ties: better rank, earlier).
+
+    With `scorer`, the `depth` best by the rule are scored by it (score and probability
+    are its calibrated probability) and rank first; the rest keep the rule's order after
+    them with probability 0, so they never answer.
+    """
+    ranked = _rule_scores(question, candidates, evidence_of)
+    if scorer is None or not ranked:
+        return ranked
+    # Front-matter lines answer questions about the document, found by label, not score.
+    head = [s for s in ranked if not s.label][:depth]
+    pairs = [
+        (question, s.text, candidates[s.candidate].passage.title, _previous(candidates, s))
+        for s in head
+    ]
+    probabilities = scorer.probabilities(pairs)
+    rescored = [
+        ScoredSentence(s.candidate, s.position, s.text, s.label, float(p), float(p))
+        for s, p in zip(head, probabilities, strict=True)
+    ]
+    rescored.sort(key=lambda s: (-s.score, s.candidate, s.position))
+    read = {(s.candidate, s.position) for s in head}
+    rest = [
+        ScoredSentence(s.candidate, s.position, s.text, s.label, s.score - 100.0, 0.0)
+        for s in ranked
+        if (s.candidate, s.position) not in read
+    ]
+    return rescored + rest
+
+
+def _previous(candidates: Sequence[Candidate], sentence: ScoredSentence) -> str:
+    if sentence.position == 0:
+        return ""
+    return candidates[sentence.candidate].passage.sentence_texts()[sentence.position - 1]
+
+
+def _rule_scores(
     question: str, candidates: Sequence[Candidate], evidence_of: EvidenceOf
 ) -> list[ScoredSentence]:
-    """Every answerable sentence of `candidates`, best first (ties: better rank, earlier)."""
     if not candidates:
         return []
     evidence = evidence_of(question, candidates)
