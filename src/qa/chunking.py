@@ -42,8 +42,8 @@ class TokenCounter(Protocol):
 def split_sentences(text: str) -> list[tuple[int, int]]:
     """Sentence spans (start, end) in `text`, trimmed of surrounding spaces."""
     spans: list[tuple[int, int]] = []
-    start = 0
-    for match in _BOUNDARY.finditer(text):
+    start = len(text) - len(text.lstrip())
+    for match in _BOUNDARY.finditer(text, start):
         end = match.end()
         word = text[start : match.start() + 1].rsplit(None, 1)[-1].rstrip(".").lower()
         if word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha()):
