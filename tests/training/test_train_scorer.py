@@ -13,8 +13,6 @@ from conftest import EVAL_DIR, ROOT
 from qa.answer.scorer import SentenceScorer
 
 
-
-
 def test_train_scorer_tiny_run_writes_a_loadable_scorer(tmp_path: Path) -> None:
     out = tmp_path / "scorer"
     policyqa = EVAL_DIR / "policyqa-dev.json"
