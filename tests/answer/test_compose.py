@@ -140,3 +140,16 @@ def test_compose_headings_are_never_quoted_as_answers(make_corpus, embedder) -> 
         assert "Due diligence [" not in answer.answer
         assert "Implications for non-EU suppliers [" not in answer.answer
         assert answer.citations[0].headings  # the heading shows as context instead
+
+
+def test_compose_answer_checks_can_be_turned_off(seed_service: QAService) -> None:
+    question = "What was the market share of electric cars in Taiwan in 2023?"
+    checked = seed_service.ask(question)
+    assert not checked.answered and checked.reason == "unsupported_detail"
+    unchecked = QAService(
+        seed_service.settings.model_copy(update={"answer_checks": False}),
+        embedder=seed_service.embedder,
+    ).ask(question)
+    # Without the checks the best evidence is quoted, still verbatim and cited.
+    assert unchecked.answered and unchecked.citations
+    assert all(c.quote in c.text for c in unchecked.citations)

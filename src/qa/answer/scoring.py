@@ -1,10 +1,10 @@
 """Scoring the sentences of retrieved passages: a ranking score, and the calibrated
 probability that the sentence answers the question. Headings are context, never answers.
 
-Two scorers: the trained cross-encoder (`qa.answer.scorer`, the default), which reads the
-question with each of the best-ranked sentences, and the retrieval-score rule below, fitted
-by `benchmarks/calibrate.py` on PolicyQA dev and seed-dev. The cross-encoder ranks the
-sentences the rule puts first; see the README's Quality for both on held-out data.
+Two scorers: the retrieval-score rule below (the default), fitted by `benchmarks/calibrate.py`
+on PolicyQA dev and seed-dev, and the trained cross-encoder (`qa.answer.scorer`,
+QA_ANSWER_SCORER=trained), which reads the question with each of the sentences the rule
+ranks first. The README's Quality has both on held-out data.
 """
 
 from __future__ import annotations
