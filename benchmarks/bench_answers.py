@@ -14,7 +14,7 @@ say". seed-dev and its extension run as is.
 
 `--scorers` runs this tree three ways: the retrieval-score rule (QA_ANSWER_SCORER=rules),
 the trained scorer alone (QA_ANSWER_CHECKS=false), and the scorer with the name and detail
-checks (the default).
+checks (QA_ANSWER_CHECKS=true).
 """
 
 from __future__ import annotations

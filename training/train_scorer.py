@@ -117,8 +117,6 @@ class Nearest:
                 for s, text in enumerate(sentences):
                     self.rows.append((d, p, s))
                     texts.append(text)
-        self.documents = np.array([r[0] for r in self.rows])
-        self.paragraphs = np.array([r[1] for r in self.rows])
         self.vectors = encode(texts)
 
     def ranked(self, vector: np.ndarray) -> np.ndarray:
@@ -305,7 +303,7 @@ def torch_scorer(model: Any, tokenizer: Any, max_tokens: int) -> Any:
 def onnx_scorer(folder: Path) -> Any:
     from qa.answer.scorer import SentenceScorer
 
-    scorer = SentenceScorer.open(folder, calibrated=False)
+    scorer = SentenceScorer(folder, calibrated=False)
 
     def score(pairs: list[Pair]) -> np.ndarray:
         return scorer.logits([(p.question, p.sentence, p.title, p.previous) for p in pairs])
@@ -366,29 +364,23 @@ def calibrate(result: dict[str, Any]) -> dict[str, float]:
     }
 
 
-def export(model: Any, tokenizer: Any, folder: Path, quantise: bool, max_tokens: int) -> None:
-    """`scorer.onnx`, `tokenizer.json` and a first `scorer.json` (input length only)."""
+def export(model: Any, tokenizer: Any, folder: Path, max_tokens: int) -> None:
+    """fp32 `scorer.onnx`, `tokenizer.json` and a first `scorer.json` (input length only)."""
     import torch
 
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "scorer.json").write_text(json.dumps({"max_tokens": max_tokens}), encoding="utf-8")
     model.eval()
     sample = tokenizer(["a question"], ["a sentence"], return_tensors="pt")
-    fp32 = folder / "scorer-fp32.onnx"
     INPUTS = ("input_ids", "attention_mask", "token_type_ids")
     torch.onnx.export(
         model, (sample["input_ids"], sample["attention_mask"], sample["token_type_ids"]),
-        str(fp32), input_names=["input_ids", "attention_mask", "token_type_ids"],
+        str(folder / "scorer.onnx"), input_names=list(INPUTS),
         output_names=["logits"], opset_version=17, dynamo=False,
         dynamic_axes={n: {0: "batch", 1: "tokens"} for n in INPUTS}
         | {"logits": {0: "batch"}},
     )  # fmt: skip
     tokenizer.backend_tokenizer.save(str(folder / "tokenizer.json"))
-    if quantise:
-        quantise_model(fp32, folder / "scorer.onnx")
-        fp32.unlink()
-    else:
-        fp32.rename(folder / "scorer.onnx")
 
 
 def quantise_model(fp32: Path, out: Path) -> None:
@@ -397,6 +389,14 @@ def quantise_model(fp32: Path, out: Path) -> None:
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     quantize_dynamic(str(fp32), str(out), weight_type=QuantType.QInt8, per_channel=True)
+
+
+def quantised_copy(folder: Path, out: Path) -> None:
+    """`out`: the scorer in `folder`, its weights quantised (tokenizer and card copied)."""
+    out.mkdir(parents=True, exist_ok=True)
+    for name in ("tokenizer.json", "scorer.json"):
+        shutil.copy(folder / name, out / name)
+    quantise_model(folder / "scorer.onnx", out / "scorer.onnx")
 
 
 def requantise(folder: Path, items: list[dict[str, Any]], log: Any) -> None:
@@ -493,18 +493,17 @@ def main(argv: list[str] | None = None) -> int:
             texts, batch_size=64, normalize_embeddings=True, convert_to_numpy=True
         )
 
+    def questions_of(documents: list[Document]) -> np.ndarray:
+        return encode([q for d in documents for q, _, _ in d.questions])
+
+    items = validation_sets(
+        valid_docs, Nearest(valid_docs, encode), questions_of(valid_docs),
+        args.valid_questions, args.seed,
+    )  # fmt: skip
     if args.requantise:
-        nearest_valid = Nearest(valid_docs, encode)
-        q_valid = encode([q for d in valid_docs for q, _, _ in d.questions])
-        items = validation_sets(valid_docs, nearest_valid, q_valid, args.valid_questions, args.seed)
         requantise(args.out, items, log)
         return 0
-    nearest_train = Nearest(train_docs, encode)
-    q_train = encode([q for d in train_docs for q, _, _ in d.questions])
-    pairs = training_pairs(train_docs, nearest_train, q_train, args)
-    nearest_valid = Nearest(valid_docs, encode)
-    q_valid = encode([q for d in valid_docs for q, _, _ in d.questions])
-    items = validation_sets(valid_docs, nearest_valid, q_valid, args.valid_questions, args.seed)
+    pairs = training_pairs(train_docs, Nearest(train_docs, encode), questions_of(train_docs), args)
     log(
         f"pairs: {len(pairs)} training ({sum(p.label for p in pairs):.0f} positive); "
         f"{len(items)} validation questions"
@@ -525,12 +524,12 @@ def main(argv: list[str] | None = None) -> int:
         tempfile.mkdtemp(prefix=".scorer-", dir=out.parent if out.parent.exists() else None)
     )
     try:
-        export(model, tokenizer, staging, quantise=False, max_tokens=args.max_tokens)
+        export(model, tokenizer, staging, max_tokens=args.max_tokens)
         fp32_result = validate(onnx_scorer(staging), items)
         chosen, result = "fp32", fp32_result
         if not args.no_quantise:
             quantised = staging / "int8"
-            export(model, tokenizer, quantised, quantise=True, max_tokens=args.max_tokens)
+            quantised_copy(staging, quantised)
             int8_result = validate(onnx_scorer(quantised), items)
             log(f"validation (int8): {int8_result['figures']}")
             if (

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from qa.encoders.onnx import _default_threads, _ort_error_types
+from qa.encoders.onnx import cpu_session
 
 logger = logging.getLogger(__name__)
 
@@ -28,10 +28,6 @@ TOKENIZER_FILE = "tokenizer.json"
 CARD_FILE = "scorer.json"
 # Tokens of one (question, sentence | title | previous sentence) pair, specials included.
 MAX_TOKENS = 72
-# One pair per run: int8 activations are quantised with one scale per tensor, so a pair
-# batched with others would score differently than alone. A pair is one short sequence,
-# so little is lost.
-_BATCH = 1
 
 # (question, sentence, title, previous sentence)
 ScorerInput = tuple[str, str, str, str]
@@ -46,8 +42,6 @@ class SentenceScorer:
     """Probability that a sentence answers a question, from the exported cross-encoder."""
 
     def __init__(self, folder: Path, *, calibrated: bool = True, threads: int | None = None):
-        import onnxruntime as ort
-        from onnxruntime.capi import onnxruntime_pybind11_state as ort_state
         from tokenizers import Tokenizer
 
         self.folder = folder
@@ -63,41 +57,31 @@ class SentenceScorer:
         self.threshold = float(calibration.get("threshold", 0.5))
         max_tokens = int(self.card.get("max_tokens", MAX_TOKENS))
         tokenizer.enable_truncation(max_length=max_tokens, strategy="only_second")
-        tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
         self._tokenizer = tokenizer
-        options = ort.SessionOptions()
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        options.intra_op_num_threads = threads or _default_threads()
-        options.inter_op_num_threads = 1
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         try:
-            self._session = ort.InferenceSession(
-                str(folder / MODEL_FILE), options, providers=["CPUExecutionProvider"]
-            )
-        except _ort_error_types(ort_state) as exc:
-            raise ValueError(f"cannot load {folder / MODEL_FILE}: {exc}") from exc
+            self._session = cpu_session(folder / MODEL_FILE, threads)
+        except RuntimeError as exc:
+            raise ValueError(str(exc)) from exc
         self._inputs = [node.name for node in self._session.get_inputs()]
 
-    @classmethod
-    def open(cls, folder: Path, *, calibrated: bool = True) -> SentenceScorer:
-        return cls(folder, calibrated=calibrated)
-
     def logits(self, pairs: Sequence[ScorerInput]) -> np.ndarray:
-        """The model's raw scores, one per pair."""
+        """The model's raw scores, one per pair.
+
+        One pair per run: int8 activations are quantised with one scale per tensor, so a
+        pair batched with others would score differently than alone; a pair is one short
+        sequence, so little is lost.
+        """
         out = np.zeros(len(pairs), dtype=np.float32)
-        order = sorted(range(len(pairs)), key=lambda i: -len(pairs[i][1]))
-        for start in range(0, len(order), _BATCH):
-            rows = order[start : start + _BATCH]
-            encodings = self._tokenizer.encode_batch(
-                [(pairs[i][0], pair_text(*pairs[i][1:])) for i in rows]
-            )
+        for i, (question, sentence, title, previous) in enumerate(pairs):
+            encoding = self._tokenizer.encode(question, pair_text(sentence, title, previous))
             feeds = {
-                "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
-                "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
-                "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64),
+                "input_ids": encoding.ids,
+                "attention_mask": encoding.attention_mask,
+                "token_type_ids": encoding.type_ids,
             }
-            (logits,) = self._session.run(None, {k: feeds[k] for k in self._inputs})
-            out[rows] = np.asarray(logits, dtype=np.float32).reshape(-1)
+            inputs = {k: np.array([feeds[k]], dtype=np.int64) for k in self._inputs}
+            (logits,) = self._session.run(None, inputs)
+            out[i] = float(np.asarray(logits).reshape(-1)[0])
         return out
 
     def probabilities(self, pairs: Sequence[ScorerInput]) -> np.ndarray:

@@ -60,7 +60,6 @@ class OnnxQueryEncoder:
     """Encodes queries with an exported model through onnxruntime, like sentence-transformers."""
 
     def __init__(self, path: Path, *, model_id: str, threads: int | None = None) -> None:
-        import onnxruntime as ort
         from onnxruntime.capi import onnxruntime_pybind11_state as ort_state
 
         self.model_id = model_id
@@ -72,19 +71,8 @@ class OnnxQueryEncoder:
         self._input_names: list[str] = list(config["input_names"])
         self._tokenizer = _load_tokenizer(path / TOKENIZER_FILE, config)
 
-        options = ort.SessionOptions()
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        options.intra_op_num_threads = threads or _default_threads()
-        options.inter_op_num_threads = 1
-        # Spinning threads would burn a shared core between queries for a few ms of latency.
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self._ort_errors: tuple[type[Exception], ...] = _ort_error_types(ort_state)
-        try:
-            self._session = ort.InferenceSession(
-                str(path / MODEL_FILE), options, providers=["CPUExecutionProvider"]
-            )
-        except self._ort_errors as exc:
-            raise RuntimeError(f"cannot load {path / MODEL_FILE}: {exc}") from exc
+        self._session = cpu_session(path / MODEL_FILE, threads)
         session_inputs = {node.name for node in self._session.get_inputs()}
         if session_inputs != set(self._input_names):
             raise ValueError(
@@ -171,6 +159,24 @@ class OnnxQueryEncoder:
             weights.sum(axis=1), 1e-9, None
         )
         return pooled
+
+
+def cpu_session(model: Path, threads: int | None = None) -> Any:
+    """An onnxruntime CPU session over `model`, set up for short requests on a shared
+    machine; RuntimeError when the file cannot be loaded."""
+    import onnxruntime as ort
+    from onnxruntime.capi import onnxruntime_pybind11_state as ort_state
+
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.intra_op_num_threads = threads or _default_threads()
+    options.inter_op_num_threads = 1
+    # Spinning threads would burn a shared core between queries for a few ms of latency.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    try:
+        return ort.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
+    except _ort_error_types(ort_state) as exc:
+        raise RuntimeError(f"cannot load {model}: {exc}") from exc
 
 
 def _normalise(vectors: NDArray[np.float32]) -> NDArray[np.float32]:
