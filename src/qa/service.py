@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import NamedTuple
 
 from qa.answer.compose import compose_answer
-from qa.answer.questions import spell_out_names
+from qa.answer.from_map import answer_from_map, read_question
+from qa.answer.questions import QuestionPlan, spell_out_names
 from qa.answer.scorer import SentenceScorer, bundled_scorer
 from qa.backends.base import IndexBackend, IndexReader, open_backend
 from qa.backends.local import LocalBackend, LocalReader
@@ -24,7 +25,7 @@ from qa.config import Settings
 from qa.encoders.base import Embedder, QueryEncoder
 from qa.encoders.sentence_transformer import load_embedder, load_query_encoder
 from qa.errors import ConfigError, CorpusError, DocumentParseError, QueryError
-from qa.fields.store import StoredFields, assemble_map, require_fields
+from qa.fields.store import StoredFields, assemble_map, read_fields, require_fields
 from qa.formats import describe_formats
 from qa.index import layout
 from qa.index.builder import IndexBuilder, Progress
@@ -323,8 +324,27 @@ class QAService:
         def retrieve(n: int) -> list[Candidate]:
             return reader.retrieve(query, k=n, documents=documents)
 
+        def from_map(plan: QuestionPlan) -> Answer | None:
+            assert isinstance(reader, LocalReader)
+            stored = self._stored_fields(reader.snapshot)
+            if stored is None:
+                return None
+            asked = read_question(plan, stored, reader.retriever.query_vector(query))
+            if asked is None:
+                return None
+            field_map = self._assemble(
+                reader.snapshot, stored, documents, actors=asked.actors, fields=asked.fields
+            )
+            return answer_from_map(plan, asked, field_map, limit=self.settings.max_list_sentences)
+
         return compose_answer(
-            question, retrieve, reader.evidence, self.settings, k=k, scorer=self.scorer()
+            question,
+            retrieve,
+            reader.evidence,
+            self.settings,
+            k=k,
+            scorer=self.scorer(),
+            from_map=from_map if isinstance(reader, LocalReader) else None,
         )
 
     def documents(self) -> list[DocumentInfo]:
@@ -364,13 +384,33 @@ class QAService:
         partners; `fields` (ids) keeps those columns. Read from the build: no model runs.
         """
         snapshot = self._snapshot_only()
+        stored = self._stored_fields(snapshot)
+        if stored is None:
+            stored = require_fields(snapshot.path / layout.FIELDS)  # raises its remedy
+        return self._assemble(snapshot, stored, documents, actors=actors, fields=fields)
+
+    def _stored_fields(self, snapshot: IndexSnapshot) -> StoredFields | None:
+        """The build's field map (kept while the build is current), or None without one."""
         cached = self._fields
         if cached is None or cached[0] != snapshot.build_id:
-            cached = (snapshot.build_id, require_fields(snapshot.path / layout.FIELDS))
-            self._fields = cached
+            stored = read_fields(snapshot.path / layout.FIELDS)
+            if stored is None:
+                return None
+            cached = self._fields = (snapshot.build_id, stored)
+        return cached[1]
+
+    @staticmethod
+    def _assemble(
+        snapshot: IndexSnapshot,
+        stored: StoredFields,
+        documents: Sequence[str] | None,
+        *,
+        actors: Sequence[str] | None,
+        fields: Sequence[str] | None,
+    ) -> FieldMap:
         chosen = [snapshot.document(d).id for d in documents] if documents else None
         return assemble_map(
-            cached[1],
+            stored,
             lambda passage_id: snapshot.passage(snapshot.row_of(passage_id)),
             documents=chosen,
             actors=actors,

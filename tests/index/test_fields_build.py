@@ -60,3 +60,25 @@ def test_fields_build_refuses_a_malformed_taxonomy_before_any_work(
     )
     with pytest.raises(TaxonomyError, match=r"fields.toml, line 1"):
         QAService(settings, embedder=fake_embedder).ingest(export_query_encoder=False)
+
+
+def test_status_is_stale_when_the_taxonomy_changes_or_breaks(make_corpus, fake_embedder) -> None:
+    settings, corpus = make_corpus({"korea.txt": KOREA}, embedding_model="fake-embedder")
+    service = QAService(settings, embedder=fake_embedder)
+    service.ingest(export_query_encoder=False)
+    assert service.status().stale_reasons == []
+
+    (corpus / "fields.toml").write_text(TAXONOMY, encoding="utf-8")
+    status = service.status()
+    assert status.is_stale
+    assert status.stale_reasons == [f"field taxonomy changed ({corpus / 'fields.toml'})"]
+
+    (corpus / "fields.toml").write_text("[[field]]\nid = 3\n", encoding="utf-8")
+    (reason,) = service.status().stale_reasons
+    assert reason.startswith("field taxonomy cannot be read: ") and "line 1: the field needs" in reason
+
+    (corpus / "fields.toml").write_text(TAXONOMY, encoding="utf-8")
+    service.ingest(export_query_encoder=False)
+    assert service.status().stale_reasons == []
+    (corpus / "fields.toml").unlink()  # back to the bundled default
+    assert service.status().stale_reasons == ["field taxonomy changed (default)"]

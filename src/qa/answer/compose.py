@@ -12,9 +12,9 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from qa.actors import find_actors, related_ids, resolve_actor
+from qa.actors import find_actors, related_ids
 from qa.answer.language import foreign_language, language_name
-from qa.answer.questions import QuestionPlan, document_ask, plan_question
+from qa.answer.questions import QuestionPlan, document_ask, named_actors, plan_question
 from qa.answer.scorer import SentenceScorer
 from qa.answer.scoring import (
     LIST_RERANKED,
@@ -41,6 +41,8 @@ _SELF_REFERENCE = re.compile(
 )
 
 Retrieve = Callable[[int], Sequence[Candidate]]
+# The answer to a set question from the cooperation-field map, or None to use retrieval.
+FromMap = Callable[[QuestionPlan], Answer | None]
 
 
 @dataclass(frozen=True)
@@ -81,12 +83,14 @@ def compose_answer(
     *,
     k: int,
     scorer: SentenceScorer | None = None,
+    from_map: FromMap | None = None,
 ) -> Answer:
     """The cited extractive answer to `question`, or an abstention with its reason.
 
     `retrieve(n)` returns the top-`n` candidates; a list question asks it for more while
     the passages it adds keep holding answers. `evidence_of` gives the vectors and IDFs
     their sentences are scored with; `scorer`, when given, judges the best of them.
+    `from_map`, when given, answers the set questions the field map covers.
     """
     judge = Judge.of(scorer, settings)
     candidates = list(retrieve(k))
@@ -105,6 +109,8 @@ def compose_answer(
         quotes = _document_quotes(about_document, ranking)
         if quotes:
             return _answer(question, plan, quotes, ranking, [], DOCUMENT_CONFIDENCE)
+    if from_map is not None and (mapped := from_map(plan)) is not None:
+        return mapped
     ranked = judge.rank(plan.question, candidates, evidence_of, wide=plan.is_list)
     best = ranked[0].probability if ranked else 0.0
     uncovered: list[str] = []
@@ -227,10 +233,7 @@ def _missing_names(
 ) -> list[str]:
     """Countries, blocs and organisations the question names that the cited passages never
     mention (a bloc is mentioned by its members too; typos in the question are forgiven)."""
-    asked = {m.actor_id: m.surface for m in find_actors(question)}
-    for word in question.replace("?", " ").split()[1:]:
-        if word[:1].isupper() and (found := resolve_actor(word.strip(",.;:'\"()"))) is not None:
-            asked.setdefault(found.id, word)
+    asked = named_actors(question)
     if not asked:
         return []
     cited = " ".join(candidates[c].passage.text for c in {q.candidate for q in quotes})

@@ -161,6 +161,18 @@ def document_ask(question: str) -> str | None:
     return None
 
 
+def named_actors(question: str) -> dict[str, str]:
+    """The countries, blocs and organisations a question names, by actor id, with the words
+    that name them; a capitalised misspelling ("Philipines") counts as the actor it means."""
+    from qa.actors import find_actors, resolve_actor
+
+    asked = {m.actor_id: m.surface for m in find_actors(question)}
+    for word in question.replace("?", " ").split()[1:]:
+        if word[:1].isupper() and (found := resolve_actor(word.strip(",.;:'\"()"))) is not None:
+            asked.setdefault(found.id, word)
+    return asked
+
+
 def spell_out_names(question: str) -> str:
     """The question with misspelt country, bloc and organisation names corrected
     ("Philipines" → "Philippines"), for retrieval; exact names are left as they are."""

@@ -7,6 +7,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 
+import numpy as np
+
 from qa.encoders.base import QueryEncoder
 from qa.fields.assign import (
     ALGORITHM_VERSION,
@@ -35,7 +37,7 @@ def map_documents(
 ) -> tuple[StoredFields, int]:
     """The field map of `documents` and how many documents were mapped afresh."""
     reusable = previous is not None and previous.is_reusable_for(taxonomy, model)
-    vectors = None
+    vectors = previous.field_matrix() if reusable and previous else None
     matcher = SeedMatcher.of(taxonomy)
     out: dict[str, DocumentFields] = {}
     fresh = 0
@@ -57,6 +59,8 @@ def map_documents(
             out[document.id] = DocumentFields.of(document.content_hash, evidence)
             fresh += 1
         advance(1)
+    if vectors is None:
+        vectors = field_vectors(taxonomy, encoder)
     logger.info("field map: %d documents mapped, %d reused", fresh, len(documents) - fresh)
     stored = StoredFields(
         algorithm=ALGORITHM_VERSION,
@@ -64,6 +68,9 @@ def map_documents(
         taxonomy_source=taxonomy.source,
         taxonomy_digest=taxonomy.digest,
         fields=list(taxonomy.fields),
+        threshold=taxonomy.threshold,
+        seed_weight=taxonomy.seed_weight,
+        vectors=np.round(vectors, 6).tolist(),
         documents=out,
     )
     return stored, fresh

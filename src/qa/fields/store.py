@@ -8,7 +8,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from qa.actors import actor, related_ids, resolve_actor
@@ -16,6 +18,9 @@ from qa.errors import IndexMismatchError, UnknownActorError, UnknownFieldError
 from qa.fields.assign import ALGORITHM_VERSION, Evidence
 from qa.fields.taxonomy import Taxonomy
 from qa.models import Citation, CooperationField, FieldCell, FieldMap, Passage
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +63,11 @@ class StoredFields(BaseModel):
     taxonomy_source: str
     taxonomy_digest: str
     fields: list[CooperationField]
+    threshold: float = Field(description="The taxonomy's calibrated assignment threshold.")
+    seed_weight: float = Field(description="The bonus a seed term adds to the similarity.")
+    vectors: list[list[float]] = Field(
+        description="One unit vector per field (its description and seed terms), in order."
+    )
     documents: dict[str, DocumentFields]  # by document id, in document order
 
     def is_reusable_for(self, taxonomy: Taxonomy, model: str) -> bool:
@@ -67,6 +77,20 @@ class StoredFields(BaseModel):
             and self.taxonomy_digest == taxonomy.digest
             and self.model == model
         )
+
+    def taxonomy(self) -> Taxonomy:
+        """The taxonomy this map was computed with."""
+        return Taxonomy(
+            fields=tuple(self.fields),
+            threshold=self.threshold,
+            seed_weight=self.seed_weight,
+            source=self.taxonomy_source,
+            digest=self.taxonomy_digest,
+        )
+
+    def field_matrix(self) -> NDArray[np.float32]:
+        """The fields' vectors as one (fields, dimension) array."""
+        return np.asarray(self.vectors, dtype=np.float32)
 
 
 def write_fields(path: Path, stored: StoredFields) -> None:
@@ -194,6 +218,8 @@ def _citation(passage: Passage, finding: Evidence, n: int) -> Citation:
         **Citation.fields_of(passage),
         n=n,
         quote=passage.text[a:b],
+        spans=[(finding.start, finding.end)],
+        headings=passage.headings,
         score=finding.score,
         quote_start=finding.start,
         quote_end=finding.end,

@@ -124,6 +124,7 @@ class IndexBuilder:
                 embedder,
                 previous,
                 skipped=plan.skipped_entries(),
+                taxonomy_digest=taxonomy.digest,
             )
             shutil.rmtree(self.store.root / layout.CACHE, ignore_errors=True)
         return plan.report(len(sink), batches.embedded, time.perf_counter() - started)

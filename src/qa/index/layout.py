@@ -87,6 +87,7 @@ class Manifest(BaseModel):
     documents: dict[str, DocumentEntry]  # by source path
     skipped: dict[str, SkippedEntry] = {}  # by source path; older builds lack it
     corpus_dir: str | None = None  # the corpus folder the build was made from
+    taxonomy_digest: str | None = None  # SHA-256 of the field taxonomy of its field map
 
 
 def read_manifest(build: Path) -> Manifest:

@@ -22,8 +22,10 @@ from qa import version as qa_version
 from qa.chunking import CHUNKER_VERSION
 from qa.config import Settings
 from qa.encoders.base import Embedder
-from qa.errors import IndexMismatchError, IndexNotFoundError
+from qa.errors import IndexMismatchError, IndexNotFoundError, TaxonomyError
+from qa.fields.store import read_fields
 from qa.fields.taxonomy import CORPUS_FILE as TAXONOMY_FILE
+from qa.fields.taxonomy import load_taxonomy
 from qa.index import layout
 from qa.index.layout import (
     SCHEMA_VERSION,
@@ -143,6 +145,18 @@ class IndexStore:
             reasons.append(f"model changed to {self.settings.embedding_model}")
         if manifest.chunking != self.chunking():
             reasons.append("chunking settings changed")
+        digest = manifest.taxonomy_digest
+        build = self.current_build()
+        if digest is None and build and (stored := read_fields(build / layout.FIELDS)):
+            digest = stored.taxonomy_digest  # a build from before manifests recorded it
+        if digest is not None:
+            try:
+                taxonomy = load_taxonomy(self.settings)
+            except TaxonomyError as exc:
+                reasons.append(f"field taxonomy cannot be read: {exc.message}")
+            else:
+                if taxonomy.digest != digest:
+                    reasons.append(f"field taxonomy changed ({taxonomy.source})")
         root = self.settings.corpus_dir
         seen: set[str] = set()
         if root.is_dir():
@@ -211,6 +225,7 @@ class IndexStore:
         previous: IndexSnapshot | None,
         *,
         skipped: Mapping[str, SkippedEntry] | None = None,
+        taxonomy_digest: str | None = None,
     ) -> None:
         """Write the engines and manifest into `staging`, then swap it in as `current`.
 
@@ -241,6 +256,7 @@ class IndexStore:
             },
             skipped=dict(skipped or {}),
             corpus_dir=str(self.settings.corpus_dir.resolve()),
+            taxonomy_digest=taxonomy_digest,
         )
         write_manifest(staging, manifest)
         final = self.builds / build_id
