@@ -75,7 +75,9 @@ def test_status_is_stale_when_the_taxonomy_changes_or_breaks(make_corpus, fake_e
 
     (corpus / "fields.toml").write_text("[[field]]\nid = 3\n", encoding="utf-8")
     (reason,) = service.status().stale_reasons
-    assert reason.startswith("field taxonomy cannot be read: ") and "line 1: the field needs" in reason
+    assert (
+        reason.startswith("field taxonomy cannot be read: ") and "line 1: the field needs" in reason
+    )
 
     (corpus / "fields.toml").write_text(TAXONOMY, encoding="utf-8")
     service.ingest(export_query_encoder=False)
