@@ -98,6 +98,22 @@ def test_actor_question_lists_its_fields_and_nobody_else(seed_service: QAService
     assert "Korea" not in answer.answer and "EU" not in answer.answer
 
 
+def test_fields_of_an_actor_are_its_own_cells_as_one_span_per_run_of_sentences(
+    seed_service: QAService,
+) -> None:
+    answer = seed_service.ask("In which fields does Japan cooperate?")
+    _assert_grounded(seed_service, answer)
+    japan = {c.field for c in seed_service.fields(actors=["jpn"]).cells if c.actor == "jpn"}
+    assert japan >= {"battery_technology", "autonomous_driving"}
+    assert "solid-state battery" in answer.answer and "autonomous driving" in answer.answer
+    # Taiwan's plan to cooperate with Japan (a cell naming Japan as a partner) is not
+    # what Japan works on.
+    assert "Taiwan" not in answer.answer
+    # Consecutive sentences of one passage read as one quote, cited once.
+    (citation,) = answer.citations
+    assert len(citation.spans) == 1 and answer.answer.count("[1]") == 1
+
+
 def test_partner_question_names_the_counterparts(seed_service: QAService) -> None:
     answer = seed_service.ask("Which partners does Taiwan want?")
     _assert_grounded(seed_service, answer)

@@ -121,8 +121,8 @@ def _cells(query: MapQuery, field_map: FieldMap) -> list[FieldCell]:
             continue
         if wanted:
             own, named = cell.actor in wanted, bool(wanted & set(cell.partners))
-            if not (own or named):
-                continue
+            if not (own or (named and query.partners)):
+                continue  # "What does Japan work on?" is Japan's cells, not Taiwan's plans
             if query.partners and not query.fields and not named and not cell.partners:
                 continue  # a counterpart question needs a counterpart
         chosen.append(cell)
@@ -155,18 +155,26 @@ def _cover(cells: Sequence[FieldCell], limit: int) -> list[Citation]:
 
 
 def _merged(citations: Sequence[Citation]) -> list[tuple[Citation, list[tuple[int, int]]]]:
-    """The quotes grouped by passage in document order, overlapping spans joined."""
+    """The quotes grouped by passage in document order, overlapping or adjacent spans
+    (only white space between them) joined."""
     by_passage: dict[str, tuple[Citation, list[tuple[int, int]]]] = {}
     for citation in sorted(citations, key=lambda c: (c.source, c.start, c.quote_start or 0)):
         assert citation.quote_start is not None and citation.quote_end is not None
         base, spans = by_passage.setdefault(citation.passage_id, (citation, []))
-        if spans and citation.quote_start <= spans[-1][1]:
+        if spans and _joins(citation, spans[-1][1]):
             spans[-1] = (spans[-1][0], max(spans[-1][1], citation.quote_end))
         else:
             spans.append((citation.quote_start, citation.quote_end))
         if citation.score > base.score:
             by_passage[citation.passage_id] = (citation, spans)
     return list(by_passage.values())
+
+
+def _joins(citation: Citation, end: int) -> bool:
+    # A quote that overlaps the span ending at `end`, or follows it after white space only.
+    assert citation.quote_start is not None
+    gap = citation.text[end - citation.start : citation.quote_start - citation.start]
+    return citation.quote_start <= end or not gap.strip()
 
 
 def answer_from_map(
