@@ -78,7 +78,8 @@ class QAService:
         self._write_lock = threading.Lock()
         self._read_lock = threading.Lock()
         self._warm = False  # set by warm(): servers keep whole builds in hand
-        self._fields: tuple[str, StoredFields] | None = None  # (build id, its field map)
+        # (build id, its field map or None when it has no readable one)
+        self._fields: tuple[str, StoredFields | None] | None = None
         self._scorer: tuple[SentenceScorer | None] | None = None  # loaded on first ask
         if "corpus_dir" not in settings.model_fields_set and isinstance(backend, LocalBackend):
             # `qa ingest FOLDER` recorded another corpus: status and ingest follow it.
@@ -390,13 +391,11 @@ class QAService:
         return self._assemble(snapshot, stored, documents, actors=actors, fields=fields)
 
     def _stored_fields(self, snapshot: IndexSnapshot) -> StoredFields | None:
-        """The build's field map (kept while the build is current), or None without one."""
+        """The build's field map, or None without a readable one; read once per build, so
+        an ask on a build without one does not read (and warn about) the file again."""
         cached = self._fields
         if cached is None or cached[0] != snapshot.build_id:
-            stored = read_fields(snapshot.path / layout.FIELDS)
-            if stored is None:
-                return None
-            cached = self._fields = (snapshot.build_id, stored)
+            cached = self._fields = (snapshot.build_id, read_fields(snapshot.path / layout.FIELDS))
         return cached[1]
 
     @staticmethod

@@ -171,3 +171,19 @@ def test_index_without_a_field_map_answers_set_questions_from_retrieval(
     assert answer.answered and "semiconductor projects" in answer.answer
     with pytest.raises(Exception, match="without a field map"):
         service.fields()
+
+
+def test_unreadable_field_map_is_read_and_warned_about_once_per_build(
+    seed_settings, embedder: SentenceTransformerEmbedder, tmp_path: Path, caplog
+) -> None:
+    index = tmp_path / "index"
+    shutil.copytree(seed_settings.index_dir, index, symlinks=True)
+    settings = seed_settings.model_copy(update={"index_dir": index})
+    service = QAService(settings, embedder=embedder)
+    (service.current().snapshot.path / layout.FIELDS).write_text('{"algorithm": 1}')
+    with caplog.at_level("WARNING", logger="qa.fields.store"):
+        for _ in range(3):
+            answer = service.ask("Who works on semiconductor projects?")
+            assert answer.answered and "semiconductor projects" in answer.answer
+    warnings = [r for r in caplog.records if "unreadable field map" in r.getMessage()]
+    assert len(warnings) == 1
