@@ -327,7 +327,7 @@ def one_size(
     )
     print(
         f"  of which stand-in embedding       {c.secs(b['embed_seconds'])}  "
-        f"({b['embedded_texts']:,} texts: passages + sentences)"
+        f"({b['embedded_texts']:,} texts: sentences and headings)"
     )
     print(f"  chunking                          {c.secs(b['chunk'])}")
     print(f"  index build: FAISS {b['kind']:<5}         {c.secs(b['dense_build'])}")
@@ -339,16 +339,16 @@ def one_size(
         f"= {n / ingest_wo:,.0f} passages/s"
     )
     if rates is not None:
-        # The ingest embeds each distinct text once; this generated corpus repeats some
+        # The ingest embeds each distinct sentence, and each passage's headings, once (a
+        # passage's vector is the mean of those); this generated corpus repeats some
         # sentences, a real one of this size would hardly repeat any.
-        unique_sentences = max(0, b["embedded_texts"] - n)
-        for label, sentences in (("as embedded here", unique_sentences),
-                                 ("every sentence distinct", b["sentences"])):  # fmt: skip
-            estimate = n / rates[0] + sentences / rates[1]
+        for label, pieces in (("as embedded here", b["embedded_texts"]),
+                              ("every sentence distinct", b["sentences"] + n)):  # fmt: skip
+            estimate = pieces / rates[1]
             total = ingest_wo + estimate
             print(
                 f"ingest with MiniLM, estimated      {c.secs(total)}  = {n / total:,.1f} passages/s"
-                f" ({label}: {n:,} passages + {sentences:,} sentences, "
+                f" ({label}: {pieces:,} sentences and headings of {n:,} passages, "
                 f"{estimate / 60:.0f} min embedding)"
             )
     ratio = b["reingest_seconds"] / b["seconds"]

@@ -289,7 +289,7 @@ def test_store_vectors_align_with_passages_across_documents(make_corpus) -> None
     """Rows of the vector files belong to the passage in the same row, in every document."""
     import numpy as np
 
-    from qa.index.writer import search_text
+    from qa.index.writer import embed_passages, search_text
 
     embedder = FakeEmbedder()
     settings, corpus = make_corpus(DOCS, embedding_model=FAKE)
@@ -304,9 +304,10 @@ def test_store_vectors_align_with_passages_across_documents(make_corpus) -> None
     for row in range(len(snapshot)):
         passage = snapshot.passage(row)
         document = snapshot.document(passage.document_id)
-        np.testing.assert_allclose(
-            snapshot.vectors[row], embedder.encode([search_text(passage, document)])[0], atol=1e-6
+        expected, _ = embed_passages(
+            embedder, [search_text(passage, document)], [passage.sentences]
         )
+        np.testing.assert_allclose(snapshot.vectors[row], expected[0], atol=1e-6)
         span = snapshot.sentence_rows(row)
         sentences = passage.sentence_texts()
         np.testing.assert_allclose(
@@ -363,16 +364,39 @@ def test_store_ingest_vectors_match_sentence_transformers(
     """Ingest embeds through the ONNX export; its vectors must be the model's vectors."""
     import numpy as np
 
-    from qa.index.writer import search_text
+    from qa.index.writer import embed_passages, search_text
 
     snapshot, _ = seed_service.current()
     assert (snapshot.path / "onnx" / "model.onnx").exists()
     for row in range(len(snapshot)):
         passage = snapshot.passage(row)
-        expected = embedder.encode([search_text(passage, snapshot.document(passage.document_id))])[
-            0
-        ]
-        assert float(np.asarray(snapshot.vectors[row]) @ expected) >= 0.9999
+        text = search_text(passage, snapshot.document(passage.document_id))
+        expected, sentences = embed_passages(embedder, [text], [passage.sentences])
+        assert float(np.asarray(snapshot.vectors[row]) @ expected[0]) >= 0.9999
+        rows = snapshot.sentence_rows(row)
+        got = np.asarray(snapshot.sentence_vectors[rows.start : rows.stop], dtype=np.float32)
+        assert np.min(np.sum(got * sentences, axis=1)) >= 0.999  # float16 rows
+
+
+def test_store_passage_vectors_from_sentences_stand_for_their_passage(
+    seed_service: QAService, embedder
+) -> None:
+    """A passage's vector is built from its sentences' vectors, not a pass over the passage;
+    it must still be nearest to its own passage as the model embeds it whole."""
+    import numpy as np
+
+    from qa.index.writer import search_text
+
+    snapshot, _ = seed_service.current()
+    texts = [
+        search_text(p, snapshot.document(p.document_id))
+        for p in (snapshot.passage(row) for row in range(len(snapshot)))
+    ]
+    whole = embedder.encode(texts)
+    similarity = np.asarray(snapshot.vectors, dtype=np.float32) @ whole.T
+    assert len(texts) > 3
+    assert list(np.argmax(similarity, axis=1)) == list(range(len(texts)))
+    assert float(np.min(np.diag(similarity))) > 0.8
 
 
 def test_store_server_snapshot_survives_pruning_of_its_build(make_corpus) -> None:
@@ -508,7 +532,7 @@ def _embedding_texts(settings, encoder):  # type: ignore[no-untyped-def]
 def test_builder_one_model_call_per_batch_for_passages_and_sentences(make_corpus) -> None:
     import numpy as np
 
-    from qa.index.writer import search_text
+    from qa.index.writer import embed_passages, passage_parts, search_text
 
     settings, _ = make_corpus({**DOCS, "big.txt": BIG}, embedding_model=FAKE, batch_size=2)
     encoder = SpanFake()
@@ -516,14 +540,22 @@ def test_builder_one_model_call_per_batch_for_passages_and_sentences(make_corpus
     snapshot, _ = QAService(settings, embedder=encoder).current()
     sentences = snapshot.manifest.sentence_count
     assert encoder.span_calls == []  # pooling is off: it lost answer quality
-    assert embedded == report.passages + sentences  # every text once, in one call
+    parts = [
+        passage_parts(search_text(p, snapshot.document(p.document_id)), p.sentences)
+        for p in (snapshot.passage(row) for row in range(len(snapshot)))
+    ]
+    assert sum(len(p) > len(snapshot.passage(i).sentences) for i, p in enumerate(parts)) > 0
+    # Each sentence, and what a passage adds to its sentences (headings), once: no
+    # passage is embedded whole as well.
+    assert embedded == sum(map(len, parts)) <= report.passages + sentences
     batch = settings.batch_size * 4
     assert calls <= report.passages // batch + len(DOCS) + 1
     for row in range(len(snapshot)):
         passage = snapshot.passage(row)
         text = search_text(passage, snapshot.document(passage.document_id))
         rows = snapshot.sentence_rows(row)
-        np.testing.assert_allclose(snapshot.vectors[row], encoder.encode([text])[0], atol=1e-6)
+        expected, _ = embed_passages(FakeEmbedder(), [text], [passage.sentences])
+        np.testing.assert_allclose(snapshot.vectors[row], expected[0], atol=1e-6)
         np.testing.assert_allclose(
             snapshot.sentence_vectors[rows.start : rows.stop],
             encoder.encode(passage.sentence_texts()),

@@ -24,7 +24,15 @@ from qa.index import layout
 from qa.index.plan import ChangePlan
 from qa.index.snapshot import IndexSnapshot
 from qa.index.store import IndexStore
-from qa.index.writer import Advance, EmbeddingCache, PassageSink, search_text, staged_passages
+from qa.index.writer import (
+    PASSAGE_VECTOR,
+    Advance,
+    EmbeddingCache,
+    PassageSink,
+    embed_passages,
+    search_text,
+    staged_passages,
+)
 from qa.models import Document, IngestReport, Passage
 
 if TYPE_CHECKING:
@@ -169,11 +177,14 @@ class IndexBuilder:
 class _Batches:
     """Fresh passages gathered into batches, embedded, and written to their reserved rows.
 
-    A batch is one model call: its passages and their sentences together, which the
-    encoders sort by length so little goes on padding. Pooling sentence vectors out of the
-    passages' own pass (`SpanEncoder`, `POOL_SENTENCES`) saves the sentences' compute but
-    picked the answer sentence 4-5 points less often on PolicyQA
-    (`benchmarks/bench_sentence_pooling.py`), so it is off.
+    A batch is one model call over its passages' sentences (and the headings and labels a
+    passage's search text adds), which the encoders sort by length so little goes on
+    padding. A passage's vector is then the mean of its parts' vectors
+    (`embed_passages`), so no token is embedded twice: this halves ingest's model work,
+    and retrieved as well as embedding the passage whole (`benchmarks/README.md`,
+    "Passage vectors from sentence vectors"). Pooling sentence vectors out of a passage
+    pass instead (`SpanEncoder`, `POOL_SENTENCES`) picked the answer sentence 4-5 points
+    less often on PolicyQA (`benchmarks/bench_sentence_pooling.py`), so it is off.
     """
 
     def __init__(
@@ -233,11 +244,10 @@ class _Batches:
             flat_keys = [k for i in pending for k in keys[i]]
             cache.save(flat_keys, _interleave(vectors, sentences, spans))
         else:
-            sentence_texts = [t[a:b] for t, s in zip(texts, spans, strict=True) for a, b in s]
-            both = self.encoder.encode(texts + sentence_texts)
-            vectors, sentences = both[: len(texts)], both[len(texts) :]
+            vectors, sentences = embed_passages(self.encoder, texts, spans)
             cache.save(
-                [keys[i][0] for i in pending] + [k for i in pending for k in keys[i][1:]], both
+                [keys[i][0] for i in pending] + [k for i in pending for k in keys[i][1:]],
+                np.concatenate([vectors, sentences]),
             )
         at = 0
         for j, i in enumerate(pending):
@@ -253,7 +263,8 @@ class _Batches:
             return [self.cache.key(text)] + [
                 self.cache.key(f"pooled\x00{a}\x00{b}\x00{text}") for a, b in spans
             ]
-        return [self.cache.key(text)] + [self.cache.key(text[a:b]) for a, b in spans]
+        head = self.cache.key(f"{PASSAGE_VECTOR}\x00{text}")
+        return [head] + [self.cache.key(text[a:b]) for a, b in spans]
 
 
 def _interleave(

@@ -29,7 +29,7 @@ from qa.index.builder import Progress
 from qa.index.layout import SCHEMA_VERSION, DocumentEntry, Manifest
 from qa.index.plan import ChangePlan
 from qa.index.store import IndexStore
-from qa.index.writer import search_text
+from qa.index.writer import embed_passages, search_text
 from qa.models import Document, DocumentInfo, IndexStatus, IngestReport, Passage
 
 logger = logging.getLogger(__name__)
@@ -284,7 +284,9 @@ class MilvusBackend:
         texts = [search_text(p, document) for p in passages]
         for first in range(0, len(passages), UPSERT_BATCH):
             batch = passages[first : first + UPSERT_BATCH]
-            vectors = embedder.encode(texts[first : first + UPSERT_BATCH])
+            vectors, _ = embed_passages(
+                embedder, texts[first : first + UPSERT_BATCH], [p.sentences for p in batch]
+            )
             rows = [
                 passage_row(p, first + i, vectors[i], texts[first + i]) for i, p in enumerate(batch)
             ]
