@@ -79,8 +79,9 @@ def passage_vectors(embedded: NDArray[np.float32], parts: list[list[str]]) -> ND
 
     Weighting by length follows mean pooling (a long sentence holds more of the passage's
     tokens); the square root keeps one long sentence from standing for the whole passage.
-    On held-out PolicyQA and SQuAD it retrieved as well as a passage pass, and better than
-    weights of 1, of the length, or of its square (`benchmarks/README.md`).
+    It was chosen on PolicyQA and SQuAD dev over weights of 1, of the length and of its
+    square; on held-out documents it retrieves as well as a pass over the whole passage, or
+    better (`benchmarks/README.md`).
     """
     rows = np.empty((len(parts), embedded.shape[1]), dtype=np.float32)
     for j, (start, pieces) in enumerate(zip(_starts(parts), parts, strict=True)):
