@@ -10,6 +10,7 @@ store") and within the question's own filing (its "single store": `qa search --d
     python benchmarks/bench_pdf.py                      # reads ../shared/eval/financebench-dev
     python benchmarks/bench_pdf.py --data DIR           # another copy of the folder
     python benchmarks/bench_pdf.py --tiny               # extractors on 2 filings, no retrieval
+    python benchmarks/bench_pdf.py --retrieval-only     # (b) only
 
 Skips (exit 0) when the folder is absent.
 """
@@ -204,6 +205,7 @@ def main() -> None:
     parser.add_argument("--tiny", action="store_true", help="extractors on 2 filings only")
     parser.add_argument("--k", type=int, default=5)
     parser.add_argument("--no-retrieval", action="store_true", help="extractors only")
+    parser.add_argument("--retrieval-only", action="store_true", help="skip the extractors")
     args = parser.parse_args()
     if not (args.data / "questions.jsonl").is_file():
         print(f"skipped: {args.data} is absent (FinanceBench dev sample); nothing to measure.")
@@ -225,7 +227,8 @@ def main() -> None:
                 )
     page_count = sum(len(_pdfium(p.read_bytes())) for p in pdfs)
     c.header("PDF extraction and page retrieval", f"{len(pdfs)} filings, {page_count} pages")
-    _extractors(pdfs, rows)
+    if not args.retrieval_only:
+        _extractors(pdfs, rows)
     if args.tiny or args.no_retrieval:
         return
     with tempfile.TemporaryDirectory() as tmp:

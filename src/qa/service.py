@@ -44,7 +44,8 @@ from qa.models import (
     PassageDetail,
     SearchResult,
 )
-from qa.retrieval.retriever import Candidate, HybridRetriever, to_hit
+from qa.retrieval.names import DocumentNames, named_first
+from qa.retrieval.retriever import Candidate, HybridRetriever, spread_pages, to_hit
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +76,7 @@ class QAService:
         self._embedder = embedder
         self._query_encoder = query_encoder
         self._reader: IndexReader | None = None
+        self._names: tuple[str, DocumentNames] | None = None  # (reader version, names)
         self._write_lock = threading.Lock()
         self._read_lock = threading.Lock()
         self._warm = False  # set by warm(): servers keep whole builds in hand
@@ -309,7 +311,8 @@ class QAService:
     ) -> SearchResult:
         """The top-`k` passages for `query` by hybrid retrieval."""
         query = self.check_question(query, what="query")
-        candidates = self.reader().retrieve(query, k=self._check_k(k), documents=documents)
+        k = self._check_k(k)
+        candidates = spread_pages(self._retrieve(self.reader(), query, 3 * k, documents), k)
         return SearchResult(query=query, hits=[to_hit(r, c) for r, c in enumerate(candidates, 1)])
 
     def ask(
@@ -321,31 +324,67 @@ class QAService:
         reader = self.reader()
 
         query = spell_out_names(question)  # "Philipines" retrieves the Philippines
+        named = self._named(reader, question) if documents is None else None
 
-        def retrieve(n: int) -> list[Candidate]:
-            return reader.retrieve(query, k=n, documents=documents)
+        def answer_from(scope: Sequence[str] | None) -> Answer:
+            def retrieve(n: int) -> list[Candidate]:
+                return reader.retrieve(query, k=n, documents=scope)
 
-        def from_map(plan: QuestionPlan) -> Answer | None:
-            assert isinstance(reader, LocalReader)
-            stored = self._stored_fields(reader.snapshot)
-            if stored is None:
-                return None
-            asked = read_question(plan, stored, reader.retriever.query_vector(query))
-            if asked is None:
-                return None
-            field_map = self._assemble(
-                reader.snapshot, stored, documents, actors=asked.actors, fields=asked.fields
+            def from_map(plan: QuestionPlan) -> Answer | None:
+                assert isinstance(reader, LocalReader)
+                stored = self._stored_fields(reader.snapshot)
+                if stored is None:
+                    return None
+                asked = read_question(plan, stored, reader.retriever.query_vector(query))
+                if asked is None:
+                    return None
+                field_map = self._assemble(
+                    reader.snapshot, stored, scope, actors=asked.actors, fields=asked.fields
+                )
+                return answer_from_map(
+                    plan, asked, field_map, limit=self.settings.max_list_sentences
+                )
+
+            return compose_answer(
+                question,
+                retrieve,
+                reader.evidence,
+                self.settings,
+                k=k,
+                scorer=self.scorer(),
+                from_map=from_map if isinstance(reader, LocalReader) else None,
             )
-            return answer_from_map(plan, asked, field_map, limit=self.settings.max_list_sentences)
 
-        return compose_answer(
-            question,
-            retrieve,
-            reader.evidence,
-            self.settings,
-            k=k,
-            scorer=self.scorer(),
-            from_map=from_map if isinstance(reader, LocalReader) else None,
+        if named:
+            # A question naming a document is answered from it, so another document's figure
+            # is never quoted for it; only if it does not say is the whole corpus read.
+            answer = answer_from(named)
+            if answer.answered:
+                return answer
+        return answer_from(documents)
+
+    def _named(self, reader: IndexReader, question: str) -> list[str] | None:
+        """The documents `question` names by title or file name (`qa.retrieval.names`)."""
+        version = reader.version
+        names = self._names
+        if names is None or names[0] != version:
+            infos = reader.document_infos()
+            names = (version, DocumentNames((d.id, d.title, d.source) for d in infos))
+            self._names = names
+        return names[1].named(question)
+
+    def _retrieve(
+        self, reader: IndexReader, query: str, k: int, documents: Sequence[str] | None
+    ) -> list[Candidate]:
+        """`reader.retrieve`, the documents the query names first when the caller chose none."""
+        named = self._named(reader, query) if documents is None else None
+        if not named:
+            return reader.retrieve(query, k=k, documents=documents)
+        return named_first(
+            lambda scope: reader.retrieve(query, k=k, documents=scope),
+            named,
+            k,
+            key=lambda c: c.passage.id,
         )
 
     def documents(self) -> list[DocumentInfo]:

@@ -443,6 +443,27 @@ def test_search_text_leads_with_the_passage(make_corpus) -> None:
         assert text.startswith(passage.text) and len(text) > len(passage.text)
 
 
+def test_store_bm25_indexes_the_document_label_beside_each_passage(make_corpus) -> None:
+    """BM25 reads each passage with its document's title and file-name words, so a question
+    naming a file favours its passages; passage texts and what is embedded leave them out."""
+    from qa.index.writer import search_text
+
+    same = "Annual report\n\nNet income rose to {} million and revenue grew in the year."
+    files = {"acme_2019_report.txt": same.format(5), "globex_2019_report.txt": same.format(7)}
+    settings, _ = make_corpus(files, embedding_model=FAKE)
+    service = _service(settings, FakeEmbedder())
+    service.ingest()
+    snapshot, _ = service.current()
+    for name in ("Globex", "Acme"):
+        (row, top), *rest = snapshot.lexical.search(f"What was {name}'s net income?", 2)
+        assert snapshot.passage(row).source.startswith(name.lower())
+        assert all(score < top for _, score in rest)
+    for row in range(len(snapshot)):
+        passage = snapshot.passage(row)
+        embedded = search_text(passage, snapshot.document(passage.document_id)).lower()
+        assert "acme" not in passage.text.lower() and "acme" not in embedded
+
+
 def test_store_skips_links_that_lead_outside_the_corpus(make_corpus, tmp_path: Path) -> None:
     settings, corpus = make_corpus(DOCS, embedding_model=FAKE)
     secret = tmp_path / "secret.txt"

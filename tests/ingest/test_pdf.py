@@ -182,3 +182,30 @@ def test_pdf_scanned_page_without_ocr_is_reported(make_corpus: object, embedder:
     assert "no text layer" in skipped.reason
     assert "apt-get install tesseract-ocr" in skipped.remedy
     assert report.documents == 1 and not report.skipped
+
+
+def test_pdf_search_shows_another_page_before_a_second_passage_of_one(
+    make_corpus: object, embedder: object
+) -> None:
+    """Page 1 holds several passages on hydrogen buses, page 2 one on refuelling: the top two
+    hits are one of each page, where the plain ranking gives two of page 1."""
+    cities = ["Lyon", "Turin", "Graz", "Porto", "Ghent", "Leeds", "Malmo", "Bergen", "Cork"]
+    buses = " ".join(
+        f"Hydrogen buses in {city} replace {n + 10} diesel buses on the city's busiest routes, "
+        f"and the operator reports on their fuel use every quarter."
+        for n, city in enumerate(cities * 2)
+    )
+    settings, corpus = make_corpus({})  # type: ignore[operator]
+    _report([buses, "Hydrogen refuelling stations for buses open in two ports."]).output(
+        str(corpus / "fleet.pdf")
+    )
+    service = QAService(settings, embedder=embedder)  # type: ignore[arg-type]
+    service.ingest(export_query_encoder=False)
+    query = "Where do hydrogen buses replace diesel buses?"
+    ranked = [c.passage.page for c in service.reader().retrieve(query, k=2)]
+    assert ranked == [1, 1]  # what spreading changes
+    hits = service.search(query, k=2).hits
+    assert [h.page for h in hits] == [1, 2] and [h.rank for h in hits] == [1, 2]
+    every = {c.passage.id for c in service.reader().retrieve(query, k=10)}
+    assert len(every) > 3  # repeats fill in after every page, none lost
+    assert {h.passage_id for h in service.search(query, k=10).hits} == every

@@ -79,6 +79,20 @@ def test_bm25_ranks_three_document_corpus() -> None:
     assert rare > 0 and common is not None
 
 
+def test_bm25_reads_a_year_run_into_a_period_label() -> None:
+    """ "FY2019" and "2022Q4" are a period label and a year: each matches the year alone."""
+    from qa.retrieval.lexical import tokenize
+
+    assert tokenize(["FY2019 revenue", "2022Q4 earnings", "ISO34501 and 10K"]) == [
+        ["fy", "2019", "revenu"],
+        ["2022", "q4", "earn"],
+        ["iso34501", "10k"],  # no four-digit year at a letter boundary: one word
+    ]
+    index = LexicalIndex.build(["Revenue in fiscal 2018 rose.", "Revenue in fiscal 2019 fell."])
+    assert index.search("FY2019 revenue", 2)[0][0] == 1
+    assert index.search("revenue 2018", 2)[0][0] == 0
+
+
 def test_bm25_filter_restricts_rows() -> None:
     index = LexicalIndex.build(["data data", "data", "nothing here"])
     assert [r for r, _ in index.search("data", 3, rows=np.array([1]))] == [1]
@@ -102,3 +116,24 @@ def test_convex_fusion_on_hand_built_rankings() -> None:
     fused = dict(convex_fusion([dense, lexical], [1.0, 0.5]))
     assert fused == pytest.approx({1: 1.0, 2: 0.5 + 0.5, 3: 0.25})
     assert convex_fusion([[], []], [1.0, 1.0]) == []
+
+
+def test_spread_pages_shows_each_pdf_page_once_before_a_second_passage_of_it() -> None:
+    from qa.models import Passage
+    from qa.retrieval.retriever import Candidate, spread_pages
+
+    def candidate(row: int, document: str, page: int | None) -> Candidate:
+        passage = Passage(
+            id=f"p{row}", document_id=document, title=document, source=f"{document}.pdf",
+            page=page, start=0, end=1, text="x",
+        )  # fmt: skip
+        return Candidate(row, passage, 1.0 - row / 10, 0.0, 0.0)
+
+    ranked = [
+        candidate(0, "a", 3), candidate(1, "a", 3), candidate(2, "a", 3),
+        candidate(3, "b", 3), candidate(4, "t", None), candidate(5, "t", None),
+        candidate(6, "a", 4),
+    ]  # fmt: skip
+    assert [c.row for c in spread_pages(ranked, 5)] == [0, 3, 4, 5, 6]
+    assert [c.row for c in spread_pages(ranked, 10)] == [0, 3, 4, 5, 6, 1, 2]
+    assert [c.row for c in spread_pages(ranked[:3], 2)] == [0, 1]  # one page: its order

@@ -22,6 +22,7 @@ from qa.encoders.base import QueryEncoder
 from qa.index import layout
 from qa.index.snapshot import IndexSnapshot
 from qa.models import Document, Passage
+from qa.retrieval.lexical import document_label
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -50,6 +51,16 @@ def search_text(passage: Passage, document: Document) -> str:
             + "; ".join(f"{k}: {v}" for k, v in document.metadata.items())
         )
     return "\n".join(parts)
+
+
+def lexical_text(passage: Passage, document: Document) -> str:
+    """What BM25 indexes for a passage: its search text, then its document's label (title
+    and file-name words; `document_label`). Every passage of a document then holds the words
+    that name it, so a question's "Amazon" or "2019" favours that document's passages and,
+    within it, no longer the few sentences that happen to say the company's name; the
+    passage's own words decide. No vector embeds the label.
+    """
+    return f"{search_text(passage, document)}\n{document_label(document.title, document.source)}"
 
 
 # How a passage's vector is made from its parts' (a cache key prefix: change it with them).
@@ -288,6 +299,6 @@ def write_build(folder: Path, documents: Sequence[Document], *, flat_max: int) -
     dense.save(folder / layout.DENSE)
     kind = dense.kind
     del dense  # free the graph before BM25 is built
-    texts = (search_text(p, by_id[p.document_id]) for p in staged_passages(folder))
+    texts = (lexical_text(p, by_id[p.document_id]) for p in staged_passages(folder))
     LexicalIndex.build(texts).save(folder / layout.LEXICAL)
     return kind

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -17,6 +18,8 @@ if TYPE_CHECKING:
 
 
 _TOKENIZE_BLOCK = 10_000
+# A year run into a period label is two words: "FY2019" and "2022Q4" match "2019" and "Q4".
+_YEAR_JOIN = re.compile(r"(?<=[^\W\d_])(?=\d{4}(?!\d))|(?<=(?<!\d)\d{4})(?=[^\W\d_])")
 
 
 @lru_cache(maxsize=1)
@@ -31,9 +34,28 @@ def tokenize(texts: Sequence[str]) -> list[list[str]]:
     import bm25s
 
     tokens = bm25s.tokenize(
-        list(texts), stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False
+        [_YEAR_JOIN.sub(" ", text) for text in texts],
+        stopwords="en",
+        stemmer=_stemmer(),
+        return_ids=False,
+        show_progress=False,
     )
     return [list(t) for t in tokens]
+
+
+def document_label(title: str, source: str) -> str:
+    """The words that name a document: its title, then its file name as words.
+
+    A file name often names what its title page does not: "AMAZON_2019_10K.pdf" gives
+    "AMAZON 2019 10K".
+    """
+    stem = file_name_words(source)
+    return f"{title}\n{stem}" if stem and stem.lower() != title.lower() else title
+
+
+def file_name_words(source: str) -> str:
+    """A file's name as words: "filings/AMAZON_2019_10K.pdf" gives "AMAZON 2019 10K"."""
+    return re.sub(r"[\W_]+", " ", PurePosixPath(source).stem).strip()
 
 
 class LexicalIndex:

@@ -119,6 +119,27 @@ class HybridRetriever:
         ]
 
 
+def spread_pages(candidates: Sequence[Candidate], k: int) -> list[Candidate]:
+    """The top `k` with one passage per PDF page before any second one from the same page.
+
+    A page of a filing's statement holds several passages; five hits from one page would
+    hide the other pages that answer. Passages without a page (txt, md, html, docx) are
+    each their own place; the order is otherwise the ranking's.
+    """
+    first: list[Candidate] = []
+    again: list[Candidate] = []
+    seen: set[tuple[str, int]] = set()
+    for candidate in candidates:
+        passage = candidate.passage
+        if passage.page is None:
+            first.append(candidate)
+            continue
+        place = (passage.document_id, passage.page)
+        (again if place in seen else first).append(candidate)
+        seen.add(place)
+    return (first + again)[:k]
+
+
 def to_hit(rank: int, candidate: Candidate) -> Hit:
     passage = candidate.passage
     return Hit(

@@ -29,7 +29,7 @@ from qa.index.builder import Progress
 from qa.index.layout import SCHEMA_VERSION, DocumentEntry, Manifest
 from qa.index.plan import ChangePlan
 from qa.index.store import IndexStore
-from qa.index.writer import embed_passages, search_text
+from qa.index.writer import embed_passages, lexical_text, search_text
 from qa.models import Document, DocumentInfo, IndexStatus, IngestReport, Passage
 
 logger = logging.getLogger(__name__)
@@ -291,8 +291,8 @@ class MilvusBackend:
                 passage_row(p, first + i, vectors[i], texts[first + i]) for i, p in enumerate(batch)
             ]
             if self.lexical:
-                for row, text in zip(rows, texts[first : first + UPSERT_BATCH], strict=True):
-                    row["bm25_text"] = bm25_text(text, self.bm25)
+                for row, passage in zip(rows, batch, strict=True):
+                    row["bm25_text"] = bm25_text(lexical_text(passage, document), self.bm25)
             self.client.upsert(self.passages, rows)
             advance(len(batch))
         keep = json.dumps([p.id for p in passages])
