@@ -37,14 +37,14 @@ class NameTerms:
 
     words: frozenset[str]  # tokens matching a label word exactly
     prefixes: frozenset[str]  # acronyms matching the start of a file-name word
-    initialisms: frozenset[str] = frozenset()  # "IRA", "JnJ" as "ira", "jj": label initials
+    initialisms: frozenset[str]  # "IRA", "JnJ" as "ira", "jj": a label's initials
 
 
 def name_terms(question: str) -> NameTerms:
     """The name tokens of `question`: its capitalised words (a sentence's first word only
     if it is an acronym, such as "EU"), runs of them joined ("Best Buy" as "bestbuy"), and
     its acronyms of at least `MIN_PREFIX` letters as prefixes."""
-    words: set[str] = set()
+    pieces: list[str] = []  # the words and joined runs to tokenise, in one call at the end
     prefixes: set[str] = set()
     initialisms: set[str] = set()
     run: list[str] = []
@@ -52,9 +52,9 @@ def name_terms(question: str) -> NameTerms:
 
     def close_run() -> None:
         # Every stretch of two or more: "Are Best Buy" gives "arebestbuy" and "bestbuy".
-        joined = ["".join(run[i:j]) for i in range(len(run)) for j in range(i + 2, len(run) + 1)]
-        if joined:
-            words.update(token for tokens in tokenize(joined) for token in tokens)
+        pieces.extend(
+            "".join(run[i:j]) for i in range(len(run)) for j in range(i + 2, len(run) + 1)
+        )
         run.clear()
 
     for match in _WORD.finditer(question):
@@ -64,10 +64,9 @@ def name_terms(question: str) -> NameTerms:
         acronym = len(letters) >= 2 and all(c.isupper() for c in letters)
         if not word[:1].isupper() or acronym or not word.isalpha():
             close_run()  # a run is of capitalised words: "Best Buy", not "Amazon FY2017"
-        elif run and _RUN_GAP.fullmatch(question[previous_end : match.start()]):
-            run.append(word.lower())
         else:
-            close_run()
+            if not (run and _RUN_GAP.fullmatch(question[previous_end : match.start()])):
+                close_run()
             run.append(word.lower())
         previous_end = match.end()
         if raw != word:
@@ -81,8 +80,10 @@ def name_terms(question: str) -> NameTerms:
         if (acronym and len(letters) >= MIN_PREFIX) or (not acronym and len(capitals) >= 2):
             initialisms.add(capitals)  # "IRA"; "JnJ" as "jj" (not "EU": too short to tell)
         if acronym or (before.strip() and not _SENTENCE_END.search(before)):
-            words.update(t for t in tokenize([word])[0] if not t.isdigit())
+            pieces.append(word)
     close_run()
+    tokens = tokenize(pieces) if pieces else []
+    words = {t for piece in tokens for t in piece if not t.isdigit()}
     return NameTerms(frozenset(words), frozenset(prefixes), frozenset(initialisms))
 
 
@@ -92,12 +93,12 @@ class DocumentNames:
 
     def __init__(self, documents: Iterable[tuple[str, str, str]]) -> None:
         """`documents`: (id, title, source) of each document, in corpus order."""
-        self._labels: list[tuple[str, frozenset[str]]] = []
+        self._labels: dict[str, frozenset[str]] = {}  # in corpus order
         self._file_words: dict[str, frozenset[str]] = {}  # what an acronym may start
         self._initials: dict[str, frozenset[str]] = {}
         for document_id, title, source in documents:
             label = document_label(title, source)
-            self._labels.append((document_id, frozenset(tokenize([label])[0])))
+            self._labels[document_id] = frozenset(tokenize([label])[0])
             self._file_words[document_id] = frozenset(tokenize([file_name_words(source)])[0])
             self._initials[document_id] = _initials(label)
 
@@ -117,7 +118,7 @@ class DocumentNames:
                 if any(word.startswith(p) for word in self._file_words[document_id])
             }
             | (terms.initialisms & self._initials[document_id])
-            for document_id, label in self._labels
+            for document_id, label in self._labels.items()
         }
         best = max(len(found) for found in matched.values())
         if best == 0:
@@ -125,8 +126,7 @@ class DocumentNames:
         named = [d for d, found in matched.items() if len(found) == best]
         years = {t for t in tokenize([question])[0] if _YEAR.fullmatch(t)}
         if years:  # among documents of the same name, the ones of the year asked about
-            labels = dict(self._labels)
-            dated = {d: len(years & labels[d]) for d in named}
+            dated = {d: len(years & self._labels[d]) for d in named}
             most: dict[frozenset[str], int] = {}
             for d in named:
                 name = frozenset(matched[d])
