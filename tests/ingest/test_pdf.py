@@ -103,6 +103,50 @@ def test_pdf_two_columns_read_in_order(tmp_path: Path) -> None:
     assert document.text.index(left) < document.text.index(right)
 
 
+def _raw_pdf(stream: bytes) -> bytes:
+    """A one-page PDF (Helvetica as F1) whose content stream is `stream`, written by hand so
+    each text object sits exactly where a typesetter put it."""
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        xref,
+    )
+    return bytes(out)
+
+
+def test_pdf_kerned_letters_in_separate_text_objects_are_read_once(tmp_path: Path) -> None:
+    # Filings set a kerned pair as two text objects that overlap by a point ("T" + "otal"):
+    # pdfium's rectangles then overlap, and reading each one's text repeated the letters
+    # ("ToTotal", "fofor"). Each character is read once, and the words stay whole.
+    width_t, width_f = 611 * 11 / 1000, 278 * 11 / 1000  # Helvetica advances at 11 pt
+    stream = (
+        b"BT /F1 11 Tf 72 700 Td (T) Tj ET\n"
+        b"BT /F1 11 Tf %.2f 700 Td (otal current assets) Tj ET\n"
+        b"BT /F1 11 Tf 72 686 Td (f) Tj ET\n"
+        b"BT /F1 11 Tf %.2f 686 Td (or the year ended) Tj ET\n"
+        % (72 + width_t - 0.9, 72 + width_f - 0.4)
+    )
+    path = tmp_path / "kerned.pdf"
+    path.write_bytes(_raw_pdf(stream))
+    document = read_document(path, tmp_path)
+    assert document.text.split() == ["Total", "current", "assets", "for", "the", "year", "ended"]
+
+
 def test_pdf_table_row_is_one_line_with_its_caption(tmp_path: Path, fake_embedder: object) -> None:
     pdf = FPDF()
     pdf.add_page()

@@ -23,6 +23,7 @@ _LABEL = re.compile(
 _EDGE_LINES = 3  # how many lines at the top and bottom of a page may be furniture
 _TERMINAL = (".", "!", "?", ";")
 OCR_DPI = 300
+Run = tuple[float, float, float, float, str, int]  # left, bottom, right, top, text, segment
 
 
 @dataclass
@@ -48,65 +49,118 @@ class PdfContent:
     unread_pages: list[int] = field(default_factory=list)
 
 
-def _word_gap(previous: str, piece: str) -> float:
-    # Kerned figures ("1 4 ,346") come in runs a little apart; words need a clearer gap.
-    digits = previous[-1:] in "0123456789,." and piece[:1] in "0123456789,."
-    return 0.6 if digits else 0.2
+_CELL_GAP = 6.0  # points: the least gap between two table cells on a line
 
 
-def _join_runs(runs: list[tuple[float, float, float, float, str]]) -> _Line:
-    # One visual line from text runs (left, bottom, right, top, text); a wide gap is a cell break.
-    height = max(t - b for _, b, _, t, _ in runs) or 1.0
+def _join_runs(runs: list[Run]) -> _Line:
+    # One visual line from word runs. A wide gap between two of pdfium's text segments is a
+    # cell break; inside a segment it is not (justified prose spreads its words).
+    height = max(run[3] - run[1] for run in runs) or 1.0
     parts: list[str] = []
     cells = 1
     previous_right: float | None = None
     previous = ""
     spaced = False
-    for left, _, right, _, text in runs:
+    segment = -1
+    for left, _, right, _, text, run_segment in runs:
         piece = squash(text)
         if not piece:
             continue
         if parts and previous_right is not None:
             gap = left - previous_right
-            if previous in _CURRENCY or piece in ("%", ")"):
-                parts.append(("" if piece in ("%", ")") else " ") + piece)
-            elif gap > max(6.0, 1.2 * height):
+            if piece in ("%", ")"):
+                parts.append(piece)
+            elif previous in _CURRENCY:  # "$" set apart from its figure in a table column
+                parts.append((" " if spaced or gap > _CELL_GAP else "") + piece)
+            elif run_segment != segment and gap > max(_CELL_GAP, 1.2 * height):
                 parts.append(" | " + piece)
                 cells += 1
-            elif spaced or text[:1].isspace() or gap > _word_gap(previous, piece) * height:
-                parts.append(" " + piece)
-            else:  # a run split inside a word ("start-up" in three runs)
-                parts.append(piece)
+            else:  # pdfium's text says where words break
+                parts.append((" " if spaced else "") + piece)
         else:
             parts.append(piece)
-        previous_right, previous = right, piece
+        previous_right, previous, segment = right, piece, run_segment
         spaced = text[-1:].isspace()
-    bottom = min(b for _, b, _, _, _ in runs)
-    top = max(t for _, _, _, t, _ in runs)
+    bottom = min(run[1] for run in runs)
+    top = max(run[3] for run in runs)
     return _Line("".join(parts), top, bottom, cells)
+
+
+def _char_runs(textpage: object) -> list[Run]:
+    """Word runs of a page in content order, built from its characters.
+
+    pdfium's own rectangles overlap where a font kerns ("To" in "Total"), so reading each
+    rectangle's text re-reads its neighbour's letters ("ToTotal"). Characters do not overlap.
+    A run is the characters between two spaces or line breaks of pdfium's text that sit on
+    one line in one of pdfium's segments (its rectangles, which part a line at table cells);
+    its text ends in a space when a space followed it.
+    """
+    count = textpage.count_chars()  # type: ignore[attr-defined]
+    text = textpage.get_text_range(0, count)  # type: ignore[attr-defined]
+    if len(text) != count:  # one string per character keeps indexes aligned
+        text = "".join(textpage.get_text_range(i, 1)[:1] or " " for i in range(count))  # type: ignore[attr-defined]
+    rects = [textpage.get_rect(i) for i in range(textpage.count_rects())]  # type: ignore[attr-defined]
+    runs: list[Run] = []
+    chars: list[str] = []
+    left = bottom = right = top = 0.0
+    segment = 0
+
+    def close(spaced: bool) -> None:
+        if chars:
+            text = "".join(chars) + (" " if spaced else "")
+            runs.append((left, bottom, right, top, text, segment))
+            chars.clear()
+
+    def inside(rect: tuple[float, float, float, float], x: float, y: float) -> bool:
+        return rect[0] - 0.5 <= x <= rect[2] + 0.5 and rect[1] - 0.5 <= y <= rect[3] + 0.5
+
+    for i, char in enumerate(text):
+        if char.isspace():
+            close(spaced=char not in "\r\n")
+            continue
+        # The glyph's own box: a loose box spans its advance and closes up a table's gaps.
+        c_left, c_bottom, c_right, c_top = textpage.get_charbox(i)  # type: ignore[attr-defined]
+        x, y = (c_left + c_right) / 2, (c_bottom + c_top) / 2
+        # Segments hold consecutive characters; look a few ahead, and stay put if none holds it.
+        ahead = next(
+            (j for j in range(segment, segment + 4) if j < len(rects) and inside(rects[j], x, y)),
+            segment,
+        )
+        if ahead != segment:
+            close(spaced=False)
+            segment = ahead
+        if chars:
+            overlap = min(top, c_top) - max(bottom, c_bottom)
+            height = min(top - bottom, c_top - c_bottom)
+            backwards = c_left < right - max(2.0, 0.5 * height)
+            if overlap <= 0.3 * height or backwards or c_left - right > _CELL_GAP:
+                close(spaced=False)
+        if not chars:
+            left, bottom, right, top = c_left, c_bottom, c_right, c_top
+        else:
+            bottom, right, top = min(bottom, c_bottom), max(right, c_right), max(top, c_top)
+        chars.append(char)
+    close(spaced=False)
+    return runs
 
 
 def _page_lines(textpage: object) -> list[_Line]:
     """Visual lines of a page in content order: runs that share a baseline, left to right."""
     lines: list[_Line] = []
-    runs: list[tuple[float, float, float, float, str]] = []
-    count = textpage.count_rects()  # type: ignore[attr-defined]
-    for i in range(count):
-        left, bottom, right, top = textpage.get_rect(i)  # type: ignore[attr-defined]
-        text = textpage.get_text_bounded(left, bottom, right, top)  # type: ignore[attr-defined]
-        if not text.strip():
-            continue
+    runs: list[Run] = []
+    for run in _char_runs(textpage):
+        left, bottom, _, top = run[:4]
         if runs:
             # Against the line so far, so a comma or superscript set lower or higher stays on it.
             r = runs[-1][2]
-            b = min(run[1] for run in runs)
-            t = max(run[3] for run in runs)
+            b = min(other[1] for other in runs)
+            t = max(other[3] for other in runs)
             overlap = min(t, top) - max(b, bottom)
             same_line = overlap > 0.1 * min(t - b, top - bottom) and left >= r - 2.0
             if not same_line:
                 lines.append(_join_runs(runs))
                 runs = []
-        runs.append((left, bottom, right, top, text))
+        runs.append(run)
     if runs:
         lines.append(_join_runs(runs))
     return [line for line in lines if line.text]
