@@ -206,6 +206,11 @@ class Answer(_Frozen):
     uncovered: list[str] = Field(
         default_factory=list, description="Parts of a multi-part question the texts do not answer."
     )
+    caution: str | None = Field(
+        None,
+        description="A caution for people about an answer's sources: set when the document the "
+        "question names does not say, and the answer quotes other documents.",
+    )
 
 
 class Actor(_Frozen):

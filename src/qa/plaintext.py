@@ -38,6 +38,8 @@ def render_answer(answer: Answer) -> str:
         lines = [answer.answer.strip()]
         if answer.uncovered:
             lines.append(f"Not covered by the documents: {'; '.join(answer.uncovered)}.")
+        if answer.caution:
+            lines.append(f"Caution: {answer.caution}")
         lines += ["", "Sources:"]
         for c in answer.citations:
             lines.append(f'[{c.n}] {_where(c)} — "{" ".join(c.quote.split())}"')

@@ -355,13 +355,28 @@ class QAService:
                 from_map=from_map if isinstance(reader, LocalReader) else None,
             )
 
-        if named:
-            # A question naming a document is answered from it, so another document's figure
-            # is never quoted for it; only if it does not say is the whole corpus read.
-            answer = answer_from(named)
-            if answer.answered:
-                return answer
-        return answer_from(documents)
+        if not named:
+            return answer_from(documents)
+        # A question naming a document is answered from it, so another document's figure is
+        # never quoted for it; only if it does not say is the whole corpus read, and then
+        # the answer says that it quotes other documents.
+        answer = answer_from(named)
+        if answer.answered:
+            return answer
+        answer = answer_from(documents)
+        if answer.answered and not any(c.document_id in named for c in answer.citations):
+            answer = answer.model_copy(update={"caution": self._elsewhere(reader, named)})
+        return answer
+
+    @staticmethod
+    def _elsewhere(reader: IndexReader, named: Sequence[str]) -> str:
+        sources = [d.source for d in reader.document_infos() if d.id in named]
+        which = (
+            f"The document the question names ({sources[0]}) does not say"
+            if len(sources) == 1
+            else f"The documents the question names ({', '.join(sources)}) do not say"
+        )
+        return f"{which}; this answer quotes other documents, as its sources show."
 
     def _named(self, reader: IndexReader, question: str) -> list[str] | None:
         """The documents `question` names by title or file name (`qa.retrieval.names`)."""

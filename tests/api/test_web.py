@@ -213,6 +213,16 @@ def test_web_highlights_each_sentence_of_a_quote_that_skips_text(
     expect(marks.nth(1)).to_have_text(squash(quoted[1]))
 
 
+def test_web_shows_an_answers_caution(page: Page, base_url: str, seed_service: QAService) -> None:
+    caution = "The document the question names (other.pdf) does not say; this answer quotes …"
+    answer = seed_service.ask(SEED_QUESTION).model_copy(update={"caution": caution})
+    page.route("**/ask", lambda route: route.fulfill(json=answer.model_dump(mode="json")))
+    page.goto(base_url)
+    ask(page, SEED_QUESTION)
+    expect(page.locator("#answer-body .caution")).to_have_text(f"Caution: {caution}")
+    expect(page.locator("#answer-body a.cite").first).to_be_visible()
+
+
 def test_web_shows_busy_state_while_answering(page: Page, base_url: str) -> None:
     held: list[Route] = []
     page.route("**/ask", lambda route: held.append(route))

@@ -116,3 +116,13 @@ def test_render_ingest_names_each_guessed_encoding() -> None:
     out, buffer = _console()
     render_ingest(IngestReport(documents=1, passages=1, encodings={"cafe.txt": "cp1252"}), out)
     assert "Guessed cafe.txt: not UTF-8; read as cp1252" in buffer.getvalue()
+
+
+def test_render_answer_shows_its_caution() -> None:
+    from qa.cli.render import render_answer
+    from qa.models import Answer
+
+    caution = "The document the question names (acme.pdf) does not say; this answer quotes …"
+    out, buffer = _console()
+    render_answer(Answer(question="q", answered=True, answer="Rose [1].", caution=caution), out)
+    assert f"Caution: {caution}" in " ".join(buffer.getvalue().split())

@@ -131,6 +131,20 @@ def test_tools_render_answer_lists_numbered_sources_with_page_and_quote() -> Non
     )
 
 
+def test_tools_render_answer_shows_a_caution_before_the_sources() -> None:
+    caution = "The document the question names (acme.pdf) does not say; this answer quotes …"
+    answer = Answer(
+        question="q",
+        answered=True,
+        answer="Net income rose [1].",
+        citations=[_citation(1, "Net income rose.")],
+        caution=caution,
+    )
+    lines = render_answer(answer).splitlines()
+    assert lines[:3] == ["Net income rose [1].", f"Caution: {caution}", ""]
+    assert "Caution" not in render_answer(answer.model_copy(update={"caution": None}))
+
+
 def test_tools_render_answer_abstention_labels_suggestions_as_not_answering() -> None:
     answer = Answer(
         question="q",

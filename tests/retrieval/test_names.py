@@ -107,6 +107,10 @@ def test_service_reads_the_named_document_first_in_search_and_ask(make_corpus, e
     # The named document does not say: the answer comes from the corpus, and cites whose it is.
     answer = service.ask("What was Umbrella's net income?")
     assert answer.answered and "umbrella" not in {c.source[:8] for c in answer.citations}
+    # ... and it says so: the figure quoted is not the named company's.
+    assert answer.caution is not None and "umbrella_2019_report.txt" in answer.caution
+    assert "does not say" in answer.caution
+    assert service.ask("What was Acme's net income?").caution is None
     # A document chosen by the caller wins over the one the question names.
     acme = next(d.id for d in service.documents() if d.source.startswith("acme"))
     hits = service.search("What was Globex's net income?", k=3, documents=[acme]).hits

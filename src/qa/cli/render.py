@@ -67,6 +67,8 @@ def render_answer(answer: Answer, out: Console | None = None) -> None:
         out.print(
             f"[yellow]Not covered by the documents: {escape('; '.join(answer.uncovered))}.[/]"
         )
+    if answer.caution:
+        out.print(f"[bold yellow]Caution:[/] [yellow]{escape(answer.caution)}[/]")
     render_sources(answer.citations, out)
 
 

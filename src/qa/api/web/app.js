@@ -359,6 +359,9 @@
           }),
         );
       }
+      if (answer.caution) {
+        els.answerBody.append(el("p", { className: "caution", text: `Caution: ${answer.caution}` }));
+      }
       if (citations.length) {
         els.answerBody.append(el("h3", { text: "Sources" }), renderSources(citations));
       }
