@@ -5,6 +5,7 @@
     │   └── TaxonomyError           a malformed fields taxonomy file (names file and line)
     ├── CorpusError                 a corpus path is missing or unsafe
     │   ├── DocumentParseError      one file could not be read (ingest skips it)
+    │   │   └── NoTextLayerError    a PDF without text, read without OCR
     │   └── UnsupportedFormatError  not one of `qa.formats.FORMATS`
     ├── IndexStoreError             the index folder cannot be used
     │   ├── IndexNotFoundError      nothing built yet: run `qa ingest`
@@ -76,6 +77,10 @@ class CorpusError(QAError):
 
 class DocumentParseError(CorpusError):
     code = "document_parse_error"
+
+
+class NoTextLayerError(DocumentParseError):
+    """A PDF with no text on any page, read without OCR: OCR may still read it."""
 
 
 class UnsupportedFormatError(CorpusError):

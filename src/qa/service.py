@@ -24,7 +24,13 @@ from qa.backends.local import LocalBackend, LocalReader
 from qa.config import Settings
 from qa.encoders.base import Embedder, QueryEncoder
 from qa.encoders.sentence_transformer import load_embedder, load_query_encoder
-from qa.errors import ConfigError, CorpusError, DocumentParseError, QueryError
+from qa.errors import (
+    ConfigError,
+    CorpusError,
+    DocumentParseError,
+    NoTextLayerError,
+    QueryError,
+)
 from qa.fields.store import StoredFields, assemble_map, read_fields, require_fields
 from qa.formats import describe_formats
 from qa.index import layout
@@ -32,6 +38,7 @@ from qa.index.builder import IndexBuilder, Progress
 from qa.index.snapshot import IndexSnapshot
 from qa.index.store import IndexStore
 from qa.ingest.corpus import read_document, safe_corpus_path
+from qa.ingest.ocr import ocr_available
 from qa.models import (
     QUESTION_PATTERN,
     Answer,
@@ -43,6 +50,7 @@ from qa.models import (
     IngestReport,
     PassageDetail,
     SearchResult,
+    SkippedFile,
 )
 from qa.retrieval.names import DocumentNames, named_first
 from qa.retrieval.retriever import Candidate, HybridRetriever, spread_pages, to_hit
@@ -229,6 +237,8 @@ class QAService:
 
         The file is parsed before it enters the corpus, so a bad upload changes nothing;
         an upload with an existing name replaces that document (restored if indexing fails).
+        The check reads without OCR (indexing OCRs a scanned page once, not twice); a
+        scanned PDF that OCR then cannot read is refused the same way.
         """
         target = safe_corpus_path(self.settings.corpus_dir, filename)
         if len(content) > self.settings.max_upload_bytes:
@@ -244,30 +254,44 @@ class QAService:
             backup = target.with_name(f".{target.name}.previous")
             staged.write_bytes(content)
             try:
-                read_document(staged, self.settings.corpus_dir,
-                              max_bytes=self.settings.max_file_bytes)  # fmt: skip
+                try:
+                    read_document(staged, self.settings.corpus_dir, ocr=False,
+                                  max_bytes=self.settings.max_file_bytes)  # fmt: skip
+                except NoTextLayerError:
+                    if not (self.settings.ocr and ocr_available()):
+                        raise
             except DocumentParseError as exc:
                 staged.unlink(missing_ok=True)
-                raise CorpusError(
-                    exc.message.replace(staged.name, filename),
-                    remedy=f"Upload a readable {describe_formats()} file.",
-                ) from exc
+                raise self._refused(exc.message.replace(staged.name, filename)) from exc
             replaced = target.exists()
             if replaced:
                 target.replace(backup)
             staged.replace(target)
             indexed = False
+            skip: SkippedFile | None = None
             try:
                 report = self.backend.ingest(None, embedder_factory=lambda: self.embedder)
-                indexed = True
+                source = target.relative_to(self.settings.corpus_dir).as_posix()
+                # A scanned PDF whose pages OCR could not read is skipped, not indexed.
+                skip = next((f for f in report.skipped if f.source == source), None)
+                indexed = skip is None
             finally:
                 if not indexed:  # leave the corpus as it was
                     target.unlink(missing_ok=True)
                     if replaced:
                         backup.replace(target)
             backup.unlink(missing_ok=True)
+            if skip is not None:
+                # The index is brought back to the corpus as it was, then the upload refused.
+                self.backend.ingest(None, embedder_factory=lambda: self.embedder)
+                self._invalidate()
+                raise self._refused(f"{filename}: {skip.reason}")
         self._invalidate()
         return report
+
+    @staticmethod
+    def _refused(message: str) -> CorpusError:
+        return CorpusError(message, remedy=f"Upload a readable {describe_formats()} file.")
 
     def remove_document(self, document_id: str) -> IngestReport:
         """Delete a document's file from the corpus and drop it from the index."""

@@ -10,6 +10,7 @@ import pytest
 from fpdf import FPDF
 
 from qa.chunking import chunk_document
+from qa.errors import CorpusError
 from qa.ingest.corpus import read_document
 from qa.models import Document, Passage
 from qa.service import QAService
@@ -170,7 +171,7 @@ def test_pdf_table_row_is_one_line_with_its_caption(tmp_path: Path, fake_embedde
     assert "Table 3: Spending by programme" in row.text
 
 
-def _scanned_page(path: Path, lines: list[str]) -> None:
+def _scanned_page(path: Path, lines: list[str], *, text_page: bool = True) -> None:
     from PIL import Image, ImageDraw, ImageFont
 
     image = Image.new("L", (1700, 2200), color=255)
@@ -181,9 +182,10 @@ def _scanned_page(path: Path, lines: list[str]) -> None:
     picture = path.with_suffix(".png")
     image.save(picture)
     pdf = FPDF()
-    pdf.add_page()
-    pdf.set_font("helvetica", size=12)
-    pdf.multi_cell(0, 8, PROSE[0])
+    if text_page:
+        pdf.add_page()
+        pdf.set_font("helvetica", size=12)
+        pdf.multi_cell(0, 8, PROSE[0])
     pdf.add_page()
     pdf.image(str(picture), x=0, y=0, w=210)
     pdf.output(str(path))
@@ -215,6 +217,66 @@ def test_pdf_scanned_page_is_ocrd_and_searchable(
     assert document.text[hits[0].start : hits[0].end] == hits[0].text
     answer = service.ask("Which office approves drilling licences for geothermal projects?")
     assert answer.citations and all(c.ocr for c in answer.citations if c.page == 2)
+
+
+@needs_tesseract
+@pytest.mark.parametrize("text_page", [True, False], ids=["part-scanned", "all-scanned"])
+def test_pdf_upload_ocrs_each_scanned_page_once(
+    make_corpus: object,
+    embedder: object,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    text_page: bool,
+) -> None:
+    import qa.ingest.pdf
+
+    calls: list[object] = []
+    real = qa.ingest.pdf.ocr_image
+    monkeypatch.setattr(
+        qa.ingest.pdf, "ocr_image", lambda image: calls.append(image) or real(image)
+    )
+    settings, _ = make_corpus({"notes.txt": "The grid agency meets monthly."})  # type: ignore[operator]
+    service = QAService(settings, embedder=embedder)  # type: ignore[arg-type]
+    service.ingest(export_query_encoder=False)
+    upload = tmp_path / "upload.pdf"
+    _scanned_page(upload, SCANNED, text_page=text_page)
+    report = service.add_document("permits.pdf", upload.read_bytes())
+    assert len(calls) == 1  # the upload check reads no page image; indexing reads it once
+    assert report.documents == 2 and report.skipped_pages == []
+    hit = service.search("Which office approves drilling licences for geothermal?", k=1).hits[0]
+    assert hit.source == "permits.pdf" and hit.ocr is True
+
+
+@needs_tesseract
+def test_pdf_upload_that_ocr_cannot_read_is_refused_and_changes_nothing(
+    make_corpus: object, embedder: object, tmp_path: Path
+) -> None:
+    settings, corpus = make_corpus({"notes.txt": "The grid agency meets monthly."})  # type: ignore[operator]
+    service = QAService(settings, embedder=embedder)  # type: ignore[arg-type]
+    service.ingest(export_query_encoder=False)
+    before = service.status()
+    blank = tmp_path / "blank.pdf"
+    _scanned_page(blank, [], text_page=False)  # a page image with nothing on it
+    with pytest.raises(CorpusError, match=r"blank\.pdf: no extractable text") as raised:
+        service.add_document("blank.pdf", blank.read_bytes())
+    assert "Upload a readable" in (raised.value.remedy or "")
+    assert sorted(p.name for p in corpus.iterdir()) == ["notes.txt"]
+    after = service.status()
+    assert [d.source for d in service.documents()] == ["notes.txt"]
+    assert after.skipped == before.skipped == [] and not after.is_stale
+
+
+def test_pdf_scanned_upload_without_ocr_is_refused(
+    make_corpus: object, embedder: object, tmp_path: Path
+) -> None:
+    settings, corpus = make_corpus({}, ocr=False)  # type: ignore[operator]
+    scan = tmp_path / "scan.pdf"
+    _scanned_page(scan, SCANNED, text_page=False)
+    service = QAService(settings, embedder=embedder)  # type: ignore[arg-type]
+    with pytest.raises(CorpusError, match="no text layer on any page") as raised:
+        service.add_document("scan.pdf", scan.read_bytes())
+    assert "tesseract" in str(raised.value).lower()
+    assert list(corpus.iterdir()) == []
 
 
 def test_pdf_scanned_page_without_ocr_is_reported(make_corpus: object, embedder: object) -> None:

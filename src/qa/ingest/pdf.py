@@ -10,7 +10,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-from qa.errors import DocumentParseError
+from qa.errors import DocumentParseError, NoTextLayerError
 from qa.ingest.normalize import Block, clean_text, squash
 from qa.ingest.ocr import OCR_REMEDY, ocr_available, ocr_image
 
@@ -311,7 +311,7 @@ def read_pdf(data: bytes, source: str, *, ocr: bool = True) -> PdfContent:
         blocks.extend(blocks_from_lines(kept, number))
     if not blocks:
         if unread:
-            raise DocumentParseError(
+            raise NoTextLayerError(
                 f"{source}: no text layer on any page (a scanned PDF); {OCR_REMEDY}"
             )
         raise DocumentParseError(f"{source}: no extractable text.")
