@@ -271,7 +271,8 @@ class QAService:
             skip: SkippedFile | None = None
             try:
                 report = self.backend.ingest(None, embedder_factory=lambda: self.embedder)
-                source = target.relative_to(self.settings.corpus_dir).as_posix()
+                # `target` is resolved; the setting may be relative (the default `corpus`).
+                source = target.relative_to(self.settings.corpus_dir.resolve()).as_posix()
                 # A scanned PDF whose pages OCR could not read is skipped, not indexed.
                 skip = next((f for f in report.skipped if f.source == source), None)
                 indexed = skip is None

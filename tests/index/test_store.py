@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from conftest import FakeEmbedder
 
-from qa.config import Settings
+from qa.config import Settings, load_settings
 from qa.errors import CorpusError, IndexMismatchError, IndexNotFoundError
 from qa.index.store import IndexStore
 from qa.ingest.corpus import safe_corpus_path
@@ -329,6 +329,22 @@ def test_service_add_document_validates_before_touching_corpus(make_corpus) -> N
     assert report.changed == ["japan.txt"]
     assert "hydrogen buses" in service.search("hydrogen buses", k=1).hits[0].text
     assert sorted(p.name for p in corpus.rglob("*")) == before  # replaced in place, no leftovers
+
+
+def test_service_add_document_with_a_relative_corpus_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The default corpus folder is the relative `corpus`; uploads resolve their target.
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "corpus").mkdir()
+    settings = load_settings(
+        corpus_dir=Path("corpus"), index_dir=Path("index"), embedding_model=FAKE
+    )
+    service = _service(settings, FakeEmbedder())
+    report = service.add_document("japan.txt", b"Japan\n\nJapan funds hydrogen buses.")
+    assert report.added == ["japan.txt"] and report.documents == 1
+    assert (tmp_path / "corpus" / "japan.txt").is_file()
+    assert "hydrogen buses" in service.search("hydrogen buses", k=1).hits[0].text
 
 
 def test_service_add_document_restores_file_when_indexing_fails(make_corpus) -> None:
