@@ -77,13 +77,21 @@ def test_store_skips_bad_files_and_indexes_the_rest(
     make_corpus, fake_embedder: FakeEmbedder
 ) -> None:
     settings, _ = make_corpus(
-        {**DOCS, "broken.pdf": b"%PDF-1.7 broken", "empty.txt": "", "blob.txt": b"\x00\x01" * 50},
+        {
+            **DOCS,
+            "broken.pdf": b"%PDF-1.7 broken",
+            "empty.txt": "",
+            "blob.txt": b"\x00\x01" * 50,
+            "marked.html": "<p>Charging rules <![0 apply.</p>",  # the HTML parser rejects it
+        },
         embedding_model=FAKE,
     )
     report = _service(settings, fake_embedder).ingest()
     assert report.documents == 3
-    assert {s.source for s in report.skipped} == {"broken.pdf", "empty.txt", "blob.txt"}
-    assert all(s.reason for s in report.skipped)
+    skipped = {s.source: s.reason for s in report.skipped}
+    assert set(skipped) == {"broken.pdf", "empty.txt", "blob.txt", "marked.html"}
+    assert all(skipped.values())
+    assert "HTML parser rejected the markup" in skipped["marked.html"]
 
 
 def _skip_corpus(make_corpus, tmp_path: Path) -> tuple[Settings, Path]:

@@ -114,6 +114,7 @@ def test_html_keeps_visible_text_only(tmp_path: Path) -> None:
         ("corrupt.pdf", b"%PDF-1.4\n garbage that is not a pdf", "PDF"),
         ("fake.pdf", b"just text with a pdf name", "not a PDF"),
         ("data.csv", b"a,b\n1,2", "unsupported"),
+        ("marked.html", b"<p>Charging rules <![0 apply.</p>", "HTML parser rejected"),
     ],
 )
 def test_ingest_rejects_bad_files_with_reason(

@@ -173,7 +173,7 @@ def read_document(
     elif fmt == "html":
         from qa.ingest.html import read_html_blocks
 
-        blocks, page_count = read_html_blocks(decode(data, source, guesses=guesses)), None
+        blocks, page_count = read_html_blocks(decode(data, source, guesses=guesses), source), None
     elif fmt == "md":
         blocks, page_count = blocks_from_markdown(decode(data, source, guesses=guesses)), None
     else:

@@ -43,16 +43,25 @@ _BLOCKS = (
 )
 
 
-def read_html_blocks(html: str) -> list[Block]:
+def read_html_blocks(html: str, source: str) -> list[Block]:
     """Title, meta author and the visible heading/paragraph blocks of an HTML page.
 
-    Raises `DocumentParseError` for markup nested too deeply to walk.
+    Raises `DocumentParseError`, naming `source`, for markup nested too deeply to walk and
+    for markup the parser rejects (a marked section such as "<![0").
     """
+    from bs4.exceptions import ParserRejectedMarkup
+
     try:
         return _read_html_blocks(html)
     except RecursionError as exc:
         # BeautifulSoup and the walk below recurse once per level of nesting.
-        raise DocumentParseError("the HTML is nested too deeply to read.") from exc
+        raise DocumentParseError(f"{source}: the HTML is nested too deeply to read.") from exc
+    except ParserRejectedMarkup as exc:
+        reason = str(exc).rsplit("\n", 1)[-1].strip()
+        raise DocumentParseError(
+            f"{source}: the HTML parser rejected the markup ({reason}); "
+            "fix the markup or save the page as text."
+        ) from exc
 
 
 def _read_html_blocks(html: str) -> list[Block]:
