@@ -54,6 +54,7 @@ from qa.models import (
 )
 from qa.retrieval.names import DocumentNames, named_first
 from qa.retrieval.retriever import Candidate, HybridRetriever, spread_pages, to_hit
+from qa.retrieval.terms import expand_terms
 
 logger = logging.getLogger(__name__)
 
@@ -349,11 +350,12 @@ class QAService:
         reader = self.reader()
 
         query = spell_out_names(question)  # "Philipines" retrieves the Philippines
+        wide = expand_terms(query)  # "the income statement" retrieves "Statements of Earnings"
         named = self._named(reader, question) if documents is None else None
 
         def answer_from(scope: Sequence[str] | None) -> Answer:
             def retrieve(n: int) -> list[Candidate]:
-                return reader.retrieve(query, k=n, documents=scope)
+                return reader.retrieve(wide, k=n, documents=scope)
 
             def from_map(plan: QuestionPlan) -> Answer | None:
                 assert isinstance(reader, LocalReader)
@@ -418,10 +420,11 @@ class QAService:
     ) -> list[Candidate]:
         """`reader.retrieve`, the documents the query names first when the caller chose none."""
         named = self._named(reader, query) if documents is None else None
+        wide = expand_terms(query)
         if not named:
-            return reader.retrieve(query, k=k, documents=documents)
+            return reader.retrieve(wide, k=k, documents=documents)
         return named_first(
-            lambda scope: reader.retrieve(query, k=k, documents=scope),
+            lambda scope: reader.retrieve(wide, k=k, documents=scope),
             named,
             k,
             key=lambda c: c.passage.id,

@@ -71,6 +71,14 @@ def test_compose_pronoun_sentence_about_korea_is_not_shown_as_china(
     assert "hydrogen economy standards forum" not in answer.answer
 
 
+def test_compose_answer_about_a_named_country_quotes_no_other_country(
+    seed_service: QAService,
+) -> None:
+    answer = seed_service.ask("What is the Philippines trying to build with its mineral resources?")
+    assert answer.answered and "battery supply chain" in answer.answer
+    assert "Japan" not in answer.answer and len(answer.citations) == 1
+
+
 def test_compose_list_question_names_every_actor(seed_service: QAService) -> None:
     answer = seed_service.ask("Which countries are linked to semiconductor projects?")
     assert answer.answered

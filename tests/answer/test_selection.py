@@ -103,6 +103,47 @@ def test_selection_list_question_collects_every_supporting_passage_in_document_o
     assert answer.answer.index("Korean") < answer.answer.index("ISO 34501")
 
 
+PHILIPPINES = (
+    "Thailand attracts foreign investment, while the Philippines, with its rich nickel ore, "
+    "strives to develop the EV battery supply chain."
+)
+JAPAN = (
+    "Japan ensures the supply of nickel and other mineral resources for the EV battery "
+    "supply chain through international cooperation."
+)
+
+
+def test_selection_further_quote_about_another_country_is_left_out() -> None:
+    question = "How does the Philippines support the EV battery supply chain with nickel?"
+    answer = _ask(question, [PHILIPPINES, JAPAN], abstain_threshold=0.3)
+    assert answer.answered and "the Philippines" in answer.answer
+    assert "Japan" not in answer.answer and len(answer.citations) == 1
+    # Asked about no country, the same close second sentence still supports the answer.
+    answer = _ask(
+        "How is the EV battery supply chain supported with nickel?",
+        [PHILIPPINES, JAPAN],
+        abstain_threshold=0.3,
+    )
+    assert answer.answered and "Japan" in answer.answer and len(answer.citations) == 2
+
+
+def test_selection_sentence_adjoining_the_answer_is_kept_without_the_name() -> None:
+    # The second sentence names no country, but it follows the answer in its passage: it
+    # joins the quote as one span rather than being dropped as filler.
+    text = (
+        "The Philippines, with its rich nickel ore, strives to develop the EV battery supply "
+        "chain. New nickel processing plants supply the battery supply chain across Asia."
+    )
+    answer = _ask(
+        "How does the Philippines use nickel for the battery supply chain?",
+        [text],
+        abstain_threshold=0.3,
+    )
+    assert answer.answered and answer.answer == f"{text} [1]"
+    [citation] = answer.citations
+    assert citation.spans == [(0, len(text))]
+
+
 def test_selection_multi_part_question_reports_uncovered_part() -> None:
     answer = _ask(
         "Which standard did China develop for autonomous driving, and what year was it published?",

@@ -130,6 +130,7 @@ def compose_answer(
             limit=settings.max_list_sentences if plan.is_list else settings.max_answer_sentences,
             max_words=settings.max_quote_words,
             every_supporting=plan.is_list,
+            about=_about(plan.question),
         )
     if not quotes:
         return _abstain(question, candidates, "no_evidence", NOT_COVERED, best)
@@ -226,6 +227,16 @@ def _document_quotes(ask: str, candidates: Sequence[Candidate]) -> list[Quote]:
             if wanted:
                 return [Quote(i, j, j, DOCUMENT_CONFIDENCE)]
     return []
+
+
+def _about(question: str) -> Callable[[str], bool] | None:
+    """Whether a text names a country, bloc or organisation the question asks about (or a
+    member or bloc of one); None when the question names none."""
+    asked = named_actors(question)
+    if not asked:
+        return None
+    wanted = set().union(*(related_ids(actor_id) for actor_id in asked))
+    return lambda text: any(m.actor_id in wanted for m in find_actors(text))
 
 
 def _missing_names(

@@ -3,7 +3,7 @@ the sentence that names its subject, so a quote never changes who it is about.""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from qa.answer.scoring import ScoredSentence
@@ -71,9 +71,15 @@ def select_quotes(
     limit: int,
     max_words: int,
     every_supporting: bool,
+    about: Callable[[str], bool] | None = None,
 ) -> list[Quote]:
     """The quotes that answer: the best sentence, and those scoring nearly as well (or, for
-    a list question, every sentence over `threshold`), at most `limit`, none overlapping."""
+    a list question, every sentence over `threshold`), at most `limit`, none overlapping.
+
+    `about(text)`, when given, says whether a text is about what the question names. A
+    further quote that is not, and does not adjoin one already chosen, is filler about
+    someone else and is left out.
+    """
     if not ranked or ranked[0].probability < threshold:
         return []
     floor = ranked[0].score - (LIST_MARGIN if every_supporting else SUPPORT_MARGIN)
@@ -87,6 +93,8 @@ def select_quotes(
         if quote is None or any(_same_text(quote, q, candidates) for q in quotes):
             continue  # too long to attribute, or the same text in two passages
         joined = next((q for q in quotes if _touches(quote, q)), None)
+        if joined is None and quotes and about is not None and not about(quote.text(candidates)):
+            continue  # a further, separate quote about another actor
         if joined is not None:
             # "China …. It has jointly developed …": one span, not two overlapping quotes.
             quotes[quotes.index(joined)] = Quote(
