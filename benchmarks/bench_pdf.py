@@ -6,6 +6,7 @@ first figure on one line). (b) `qa search` over the 12 ingested filings: how oft
 page is in the top 5, beside a plain bm25s index of 180-word page chunks (pypdf text). Both
 are scored twice, as FinanceBench reports them: over all filings at once (its "shared
 store") and within the question's own filing (its "single store": `qa search --document`).
+(c) Whether `qa ask`'s answer cites an evidence page.
 
     python benchmarks/bench_pdf.py                      # reads ../shared/eval/financebench-dev
     python benchmarks/bench_pdf.py --data DIR           # another copy of the folder
@@ -129,6 +130,7 @@ def _extractors(pdfs: list[Path], rows: Rows) -> None:
 
 
 Scored = tuple[list[bool], list[bool]]  # per question: over all filings, within its own
+QaScored = tuple[list[bool], list[bool], list[bool]]  # ... and whether `ask` cites the page
 
 
 def _bm25s_index(pdfs: list[Path]) -> tuple[object, list[tuple[str, int]]]:
@@ -176,7 +178,7 @@ def _pages(row: dict[str, object]) -> set[int]:
 
 def _qa_hits(
     pdfs: list[Path], questions: list[dict[str, object]], k: int, base: Path
-) -> tuple[Scored, float, int]:
+) -> tuple[QaScored, float, int]:
     from qa.config import load_settings
     from qa.service import QAService
 
@@ -190,12 +192,15 @@ def _qa_hits(
     report = service.ingest(export_query_encoder=False)
     seconds = time.perf_counter() - start
     ids = {Path(d.source).stem: d.id for d in service.documents()}
-    scored: Scored = ([], [])
+    scored: QaScored = ([], [], [])
     for row in questions:
-        for found, documents in zip(scored, (None, [ids[str(row["doc_name"])]]), strict=True):
+        scopes = ((scored[0], None), (scored[1], [ids[str(row["doc_name"])]]))
+        for found, documents in scopes:
             hits = service.search(str(row["question"]), k=k, documents=documents).hits
             top = {(Path(h.source).stem, h.page) for h in hits}
             found.append(any((row["doc_name"], page) in top for page in _pages(row)))
+        cited = {(Path(c.source).stem, c.page) for c in service.ask(str(row["question"])).citations}
+        scored[2].append(any((row["doc_name"], page) in cited for page in _pages(row)))
     return scored, seconds, report.passages
 
 
@@ -236,13 +241,16 @@ def main() -> None:
     bm25_found = _bm25s_hits(pdfs, questions, args.k)
     print(f"\nqa ingest: {page_count} pages, {passages} passages in {seconds:.1f} s", end="")
     print(f" = {page_count / seconds:.1f} pages/s (reading, chunking and embedding)")
-    print(f"\n{'question':<56}{'qa all':>8}{'bm25s all':>11}{'qa own':>8}{'bm25s own':>11}")
-    columns = (qa_found[0], bm25_found[0], qa_found[1], bm25_found[1])
+    head = f"{'qa all':>8}{'bm25s all':>11}{'qa own':>8}{'bm25s own':>11}{'qa ask':>8}"
+    print(f"\n{'question':<56}{head}")
+    columns = (qa_found[0], bm25_found[0], qa_found[1], bm25_found[1], qa_found[2])
+    widths = (8, 11, 8, 11, 8)
     for number, row in enumerate(questions):
-        marks = ["yes" if column[number] else "-" for column in columns]
-        print(
-            f"{str(row['question'])[:54]:<56}{marks[0]:>8}{marks[1]:>11}{marks[2]:>8}{marks[3]:>11}"
+        marks = "".join(
+            f"{'yes' if column[number] else '-':>{width}}"
+            for column, width in zip(columns, widths, strict=True)
         )
+        print(f"{str(row['question'])[:54]:<56}{marks}")
     n = len(questions)
     for scope, qa_hits, peer_hits in (
         ("over all filings", sum(qa_found[0]), sum(bm25_found[0])),
@@ -253,6 +261,7 @@ def main() -> None:
             f"bm25s 180-word page chunks {peer_hits}/{n} "
             f"(target qa >= {TARGET_HITS}: {c.verdict_at_least(qa_hits, TARGET_HITS)})"
         )
+    print(f"\nqa ask cites an evidence page: {sum(qa_found[2])}/{n}")
 
 
 if __name__ == "__main__":

@@ -53,8 +53,14 @@ from qa.models import (
     SkippedFile,
 )
 from qa.retrieval.names import DocumentNames, named_first
-from qa.retrieval.retriever import Candidate, HybridRetriever, spread_pages, to_hit
-from qa.retrieval.terms import expand_terms
+from qa.retrieval.retriever import (
+    Candidate,
+    HybridRetriever,
+    retrieve_named_parts,
+    spread_pages,
+    to_hit,
+    within_named_part,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -350,12 +356,14 @@ class QAService:
         reader = self.reader()
 
         query = spell_out_names(question)  # "Philipines" retrieves the Philippines
-        wide = expand_terms(query)  # "the income statement" retrieves "Statements of Earnings"
         named = self._named(reader, question) if documents is None else None
 
         def answer_from(scope: Sequence[str] | None) -> Answer:
             def retrieve(n: int) -> list[Candidate]:
-                return reader.retrieve(wide, k=n, documents=scope)
+                found = retrieve_named_parts(
+                    lambda text, m: reader.retrieve(text, k=m, documents=scope), query, n
+                )
+                return within_named_part(query, found)
 
             def from_map(plan: QuestionPlan) -> Answer | None:
                 assert isinstance(reader, LocalReader)
@@ -418,13 +426,19 @@ class QAService:
     def _retrieve(
         self, reader: IndexReader, query: str, k: int, documents: Sequence[str] | None
     ) -> list[Candidate]:
-        """`reader.retrieve`, the documents the query names first when the caller chose none."""
+        """`reader.retrieve`, the documents the query names first when the caller chose none,
+        and the statement it names first within them (`retrieve_named_parts`)."""
         named = self._named(reader, query) if documents is None else None
-        wide = expand_terms(query)
+
+        def retrieve(scope: Sequence[str] | None) -> list[Candidate]:
+            return retrieve_named_parts(
+                lambda text, n: reader.retrieve(text, k=n, documents=scope), query, k
+            )
+
         if not named:
-            return reader.retrieve(wide, k=k, documents=documents)
+            return retrieve(documents)
         return named_first(
-            lambda scope: reader.retrieve(wide, k=k, documents=scope),
+            retrieve,
             named,
             k,
             key=lambda c: c.passage.id,

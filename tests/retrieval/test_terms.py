@@ -5,8 +5,15 @@ from __future__ import annotations
 
 import pytest
 
-import qa.service
-from qa.retrieval.terms import expand_terms
+import qa.retrieval.retriever
+from qa.models import Passage
+from qa.retrieval.retriever import (
+    LIFT_POOL,
+    Candidate,
+    retrieve_named_parts,
+    within_named_part,
+)
+from qa.retrieval.terms import expand_terms, title_matcher
 from qa.service import QAService
 
 
@@ -62,5 +69,64 @@ def test_service_search_finds_the_statement_the_question_names_otherwise(
     hits = service.search(question, k=2).hits
     assert hits[0].source == "statements.md" and "Net earnings" in hits[0].text
     # The names are what finds it: searched with the question alone, the letter ranks first.
-    monkeypatch.setattr(qa.service, "expand_terms", lambda query: query)
+    monkeypatch.setattr(qa.retrieval.retriever, "title_matcher", lambda query: None)
     assert service.search(question, k=2).hits[0].source == "letter.md"
+
+
+def _candidate(row: int, text: str, score: float, headings: tuple[str, ...] = ()) -> Candidate:
+    passage = Passage(
+        id=f"p{row}", document_id="d", title="10-K", source="filing.pdf", page=row,
+        headings=list(headings), start=0, end=len(text), text=text,
+    )  # fmt: skip
+    return Candidate(row, passage, score, 0.5, 1.0)
+
+
+AUDIT = (
+    "We have audited the accompanying consolidated balance sheets of the Company and the "
+    "related consolidated statements of income, comprehensive income and cash flows."
+)
+POOL_TEXTS = [
+    (AUDIT, ()),  # every statement by name, in prose: ranks first on the words
+    ("Index to Financial Statements\nBalance Sheets | 60\nIncome Statements | 58", ()),
+    ("Debt proceeds\nWe issue debt to take advantage of favorable pricing.", ()),
+    ("Long-term debt | 41,990 | 47,032\nTotal liabilities | 205,753 | 198,298", ("BALANCE SHEETS",)),
+    ("MICROSOFT CORPORATION\nBALANCE SHEETS\n(In millions)\nTotal assets | 411,976", ()),
+]  # fmt: skip
+
+
+def _pool() -> list[Candidate]:
+    return [_candidate(i, t, 0.035 - 0.002 * i, h) for i, (t, h) in enumerate(POOL_TEXTS)]
+
+
+def test_title_matcher_reads_headings_and_first_lines_not_prose() -> None:
+    titled = title_matcher("Has the company increased its debt on balance sheet?")
+    assert titled is not None
+    assert [titled(c.passage) for c in _pool()] == [False, False, False, True, True]
+    assert title_matcher("Which countries cooperate on batteries?") is None
+
+
+def test_retrieve_named_parts_lifts_the_named_statement_over_a_wider_pool() -> None:
+    calls: list[tuple[str, int]] = []
+
+    def retrieve(text: str, n: int) -> list[Candidate]:
+        calls.append((text, n))
+        return _pool()[:n]
+
+    question = "Has the company increased its debt on balance sheet?"
+    top = retrieve_named_parts(retrieve, question, 3)
+    assert [c.row for c in top] == [3, 4, 0]  # both statement passages, then the rest in order
+    assert top[0].score >= top[1].score >= top[2].score  # scores stay in ranked order
+    [(text, n)] = calls
+    assert text == expand_terms(question) and n == LIFT_POOL  # other names, a wider pool
+    # A question naming no statement is the plain ranking, over exactly k.
+    calls.clear()
+    assert [c.row for c in retrieve_named_parts(retrieve, "What debt was issued?", 3)] == [0, 1, 2]
+    assert calls == [("What debt was issued?", 3)]
+
+
+def test_within_named_part_keeps_the_statement_when_it_was_found() -> None:
+    question = "Using only the balance sheet, how much total assets?"
+    assert [c.row for c in within_named_part(question, _pool())] == [3, 4]
+    without = _pool()[:3]  # the statement was not retrieved: nothing is dropped
+    assert within_named_part(question, without) == without
+    assert within_named_part("How much debt was issued?", _pool()) == _pool()

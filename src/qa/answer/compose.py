@@ -142,7 +142,7 @@ def compose_answer(
         )
         return _abstain(question, candidates, "unsupported_detail", message, best)
     if not plan.is_multipart and plan.asks[0].lacks_detail(
-        " ".join(q.text(candidates) for q in quotes)
+        " ".join(q.context(candidates) for q in quotes)
     ):
         message = f"{NOT_COVERED[:-1]}: they do not give the figure, date or ranking it asks for."
         return _abstain(question, candidates, "unsupported_detail", message, best)

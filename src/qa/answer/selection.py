@@ -18,6 +18,7 @@ LIST_MARGIN = 0.3
 # A sentence that continues a quote about the same subject ("… They have also …") joins it
 # within this margin: it says more about what the quote is about.
 CONTINUATION_MARGIN = 0.4
+TABLE_CELL_SEPARATOR = " | "  # how normalised text separates a table row's cells
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,17 @@ class Quote:
     def text(self, candidates: Sequence[Candidate]) -> str:
         passage = candidates[self.candidate].passage
         return passage.text[passage.sentences[self.first][0] : passage.sentences[self.last][1]]
+
+    def context(self, candidates: Sequence[Candidate]) -> str:
+        """The quote, and for a table row what heads it in its passage: the headings and
+        the lines above it (the caption and the header row that says which column is
+        2023). A row "Total assets | 411,976 | 364,840" gives no year on its own."""
+        text = self.text(candidates)
+        if TABLE_CELL_SEPARATOR not in text:
+            return text
+        passage = candidates[self.candidate].passage
+        above = passage.text[: passage.sentences[self.first][0]]
+        return "\n".join([*passage.headings, above, text])
 
     def document_span(self, candidates: Sequence[Candidate]) -> tuple[int, int]:
         passage = candidates[self.candidate].passage

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -14,11 +14,13 @@ from qa.encoders.base import QueryEncoder
 from qa.index.snapshot import IndexSnapshot
 from qa.models import Hit, Passage
 from qa.retrieval.fusion import convex_fusion, reciprocal_rank_fusion
+from qa.retrieval.terms import expand_terms, title_matcher
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
 POOL = 50  # depth of each ranking before fusion
+LIFT_POOL = 15  # candidates read to lift a named statement's pages (`retrieve_named_parts`)
 
 
 @dataclass(frozen=True)
@@ -117,6 +119,42 @@ class HybridRetriever:
             to_hit(rank, c)
             for rank, c in enumerate(self.retrieve(query, k=k, documents=documents), 1)
         ]
+
+
+def retrieve_named_parts(
+    retrieve: Callable[[str, int], Sequence[Candidate]], query: str, k: int
+) -> list[Candidate]:
+    """`retrieve(text, n)`'s top `k` for `query`, reading a statement the query names first.
+
+    A query that names a financial statement ("the balance sheet"; `qa.retrieval.terms`) is
+    searched with the statement's other names added, over at least `LIFT_POOL`
+    candidates, and the passages titled by one of those names are lifted by the score gap
+    between the first and the last of them: they lead unless a passage outranks them by
+    more than the pool's own spread. Any other query is `retrieve(query, k)`.
+    """
+    titled = title_matcher(query)
+    if titled is None:
+        return list(retrieve(query, k))
+    pool = list(retrieve(expand_terms(query), max(k, LIFT_POOL)))
+    if not pool:
+        return []
+    lift = pool[0].score - pool[-1].score
+    lifted = [
+        (replace(c, score=c.score + lift), True) if titled(c.passage) else (c, False) for c in pool
+    ]
+    lifted.sort(key=lambda pair: (-pair[0].score, not pair[1]))  # a tie goes to the title
+    return [c for c, _ in lifted[:k]]
+
+
+def within_named_part(query: str, candidates: Sequence[Candidate]) -> list[Candidate]:
+    """The candidates titled by the statement `query` names, when there are any; else all.
+
+    "Using only the information within the balance sheet, how much …?" is answered from
+    the balance sheet, not from the auditor's report that names every statement.
+    """
+    titled = title_matcher(query)
+    kept = [c for c in candidates if titled(c.passage)] if titled is not None else []
+    return kept or list(candidates)
 
 
 def spread_pages(candidates: Sequence[Candidate], k: int) -> list[Candidate]:

@@ -1,42 +1,84 @@
-"""Query expansion by names that mean the same thing (data: `terms.toml`).
+"""Names that mean the same document part (data: `terms.toml`), for retrieval.
 
 A filing titles its statement of operations "Consolidated Statements of Earnings"; an
 analyst asks about "the income statement". Neither BM25 nor MiniLM links the two, so the
-statement page ranks below pages that merely repeat the question's words. A question that
-says one name of a group is searched with every name of it added on a line of its own.
-Only retrieval sees the expanded text; sentences are still scored against the question.
+statement page ranks below pages that merely repeat the question's words, such as the
+auditor's report, which lists every statement by name. A question that says one name of a
+group is therefore searched with every name of it added (`expand_terms`), and passages
+under a title that is one of those names are lifted above the rest (`title_matcher`,
+used by `qa.retrieval.retriever.lift_titled`). Only retrieval sees this; answer sentences
+are still scored against the question as asked.
 """
 
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
+from qa.models import Passage
 from qa.retrieval.lexical import tokenize
 
-Group = tuple[tuple[tuple[str, ...], ...], str]  # (each name's stemmed tokens, all names)
+Run = tuple[str, ...]  # a name as stemmed tokens without stop words
+TITLE_LINES = 3  # a passage's title is among its first lines, or in its headings
+MAX_TITLE_TOKENS = 10  # a longer line is prose that mentions the name, not a title
+CELL_SEPARATOR = " | "  # a table row ("Balance Sheets | 60" in an index) is not a title
+
+
+@dataclass(frozen=True)
+class TermGroup:
+    """Names of one thing, as written and as stemmed runs."""
+
+    names: tuple[str, ...]
+    runs: tuple[Run, ...]
+
+    def said_in(self, words: Run) -> bool:
+        return any(_contains(words, run) for run in self.runs)
 
 
 @lru_cache(maxsize=1)
-def _groups() -> tuple[Group, ...]:
-    data = tomllib.loads(resources.files("qa.retrieval").joinpath("terms.toml").read_text("utf-8"))
-    groups: list[Group] = []
-    for group in data["groups"]:
-        names: list[str] = group["names"]
-        tokens = tuple(tuple(t) for t in tokenize(names) if t)
-        groups.append((tokens, "; ".join(names)))
+def _groups() -> tuple[TermGroup, ...]:
+    text = resources.files("qa.retrieval").joinpath("terms.toml").read_text("utf-8")
+    groups: list[TermGroup] = []
+    for group in tomllib.loads(text)["groups"]:
+        names = tuple(group["names"])
+        groups.append(TermGroup(names, tuple(tuple(t) for t in tokenize(names) if t)))
     return tuple(groups)
 
 
-def _contains(words: tuple[str, ...], run: tuple[str, ...]) -> bool:
+def _contains(words: Run, run: Run) -> bool:
     n = len(run)
     return any(words[i : i + n] == run for i in range(len(words) - n + 1))
 
 
+def named_groups(query: str) -> list[TermGroup]:
+    """The groups `query` names one of."""
+    words = tuple(tokenize([query])[0])
+    return [group for group in _groups() if group.said_in(words)]
+
+
 def expand_terms(query: str) -> str:
     """`query`, then the names of every group it names one of (unchanged when none)."""
-    groups = _groups()
-    words = tuple(tokenize([query])[0])
-    added = [names for runs, names in groups if any(_contains(words, run) for run in runs)]
-    return "\n".join([query, *added])
+    return "\n".join([query, *("; ".join(g.names) for g in named_groups(query))])
+
+
+def title_matcher(query: str) -> Callable[[Passage], bool] | None:
+    """Whether a passage is titled by a name of a group `query` names; None when it names
+    none. The title is a heading of the passage or one of its first `TITLE_LINES` lines of
+    at most `MAX_TITLE_TOKENS` words that is not a table row ("CONSOLIDATED STATEMENTS OF
+    OPERATIONS"; not "Balance Sheets | 60" in an index)."""
+    groups = named_groups(query)
+    if not groups:
+        return None
+
+    def titled(passage: Passage) -> bool:
+        lines = [line for line in passage.text.split("\n") if line.strip()][:TITLE_LINES]
+        lines = [line for line in lines if CELL_SEPARATOR not in line]  # a row, not a title
+        for words in tokenize([*passage.headings, *lines]):
+            if 0 < len(words) <= MAX_TITLE_TOKENS and any(g.said_in(tuple(words)) for g in groups):
+                return True
+        return False
+
+    return titled
