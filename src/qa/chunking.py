@@ -17,7 +17,7 @@ from typing import Protocol
 from qa.ingest.normalize import metadata_of
 from qa.models import Document, Passage
 
-CHUNKER_VERSION = 7  # bump when passages or what is embedded or indexed for them change
+CHUNKER_VERSION = 8  # bump when passages or what is embedded or indexed for them change
 
 # A regex splitter, not pysbd/nltk: it is ~100x faster on large corpora, needs no
 # downloaded data, and policy prose has few of the hard cases those libraries solve.

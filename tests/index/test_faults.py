@@ -19,7 +19,8 @@ from qa.chunking import chunk_document
 from qa.config import Settings
 from qa.index.store import IndexStore
 from qa.ingest.corpus import assemble
-from qa.ingest.normalize import blocks_from_markdown, blocks_from_plain_text
+from qa.ingest.markdown import blocks_from_markdown
+from qa.ingest.normalize import blocks_from_plain_text
 from qa.service import QAService
 
 FAKE = FakeEmbedder.model_id

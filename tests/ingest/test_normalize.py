@@ -9,8 +9,8 @@ from conftest import SEED
 
 from qa.errors import DocumentParseError
 from qa.ingest.corpus import read_document
+from qa.ingest.markdown import blocks_from_markdown
 from qa.ingest.normalize import (
-    blocks_from_markdown,
     blocks_from_plain_text,
     clean_text,
     join_broken_paragraphs,
@@ -145,3 +145,69 @@ def test_pdf_pages_are_kept(tmp_path: Path) -> None:
     assert document.format == "pdf" and len(document.page_starts) == 2
     assert document.page_at(document.text.index("Hydrogen")) == 2
     assert document.page_at(document.text.index("Battery")) == 1
+
+
+def test_markdown_blocks_lists_code_html_and_escapes() -> None:
+    blocks = blocks_from_markdown(
+        "Setext title\n============\n\n- item *one*\n- item two\n\n"
+        "> Quoted text.\n\n```\nrun --fast\n```\n\n<div>Raw <b>HTML</b> text</div>\n\n"
+        "Not \\*emphasis\\*, but `code` and ![a chart](c.png)."
+    )
+    assert [(b.kind, b.text, b.level) for b in blocks] == [
+        ("heading", "Setext title", 1),
+        ("paragraph", "item one", 0),
+        ("paragraph", "item two", 0),
+        ("paragraph", "Quoted text.", 0),
+        ("paragraph", "run --fast", 0),
+        ("paragraph", "Raw HTML text", 0),
+        ("paragraph", "Not *emphasis*, but code and a chart.", 0),
+    ]
+
+
+def test_markdown_table_is_one_block_with_a_row_per_line() -> None:
+    blocks = blocks_from_markdown(
+        "## Balance sheet\n\n| Item | 2023 | 2022 |\n|:---|---:|---|\n"
+        "| **Total assets** | 411,976 | 364,840 |\n| Debt \\| notes | 1 | |\n\nAfter."
+    )
+    assert [(b.kind, b.text) for b in blocks] == [
+        ("heading", "Balance sheet"),
+        ("table", "Item | 2023 | 2022\nTotal assets | 411,976 | 364,840\nDebt / notes | 1 |"),
+        ("paragraph", "After."),
+    ]
+
+
+def test_html_data_table_is_one_block_with_its_caption(tmp_path: Path) -> None:
+    (tmp_path / "t.html").write_text(
+        "<html><body><h1>Annual report</h1><h2>Balance sheet</h2><table><caption>In millions</caption>"
+        "<thead><tr><th>Item</th><th>2023</th><th>2022</th></tr></thead><tbody>"
+        "<tr><td>Total <b>assets</b></td><td>411,976</td><td>364,840</td></tr>"
+        "<tr><td> </td><td></td><td></td></tr>"
+        "<tr><td>Debt | notes</td><td>1</td><td></td></tr></tbody></table>"
+        "<p>After the table.</p></body></html>"
+    )
+    document = read_document(tmp_path / "t.html", tmp_path)
+    kinds = [(kind, document.text[a:b]) for a, b, kind, _ in document.blocks]
+    assert kinds == [
+        ("title", "Annual report"),
+        ("heading", "Balance sheet"),
+        (
+            "table",
+            "In millions\nItem | 2023 | 2022\nTotal assets | 411,976 | 364,840\nDebt / notes | 1 |",
+        ),
+        ("paragraph", "After the table."),
+    ]
+
+
+def test_html_layout_table_is_read_as_the_page(tmp_path: Path) -> None:
+    (tmp_path / "l.html").write_text(
+        "<html><body><table><tr><td><h1>Charging Rules</h1><p>Chargers must follow ISO "
+        "15118.</p></td><td><p>Grants start in 2025.</p></td></tr></table>"
+        "<table><tr><td>Only one cell of text.</td></tr></table></body></html>"
+    )
+    document = read_document(tmp_path / "l.html", tmp_path)
+    kinds = [(kind, document.text[a:b]) for a, b, kind, _ in document.blocks]
+    assert ("title", "Charging Rules") in kinds
+    assert ("paragraph", "Chargers must follow ISO 15118.") in kinds
+    assert ("paragraph", "Grants start in 2025.") in kinds
+    assert ("paragraph", "Only one cell of text.") in kinds
+    assert all(kind != "table" for kind, _ in kinds)

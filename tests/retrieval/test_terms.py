@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 import qa.retrieval.retriever
+from qa.answer.selection import Quote
 from qa.models import Passage
 from qa.retrieval.retriever import (
     LIFT_POOL,
@@ -130,3 +131,45 @@ def test_within_named_part_keeps_the_statement_when_it_was_found() -> None:
     without = _pool()[:3]  # the statement was not retrieved: nothing is dropped
     assert within_named_part(question, without) == without
     assert within_named_part("How much debt was issued?", _pool()) == _pool()
+
+
+NORTHWIND_AUDIT = (
+    "# Report of Independent Registered Public Accounting Firm\n\n"
+    "We have audited the accompanying consolidated balance sheets of Northwind Corporation "
+    "as of June 30, 2023 and 2022, the related consolidated statements of income, "
+    "comprehensive income, cash flows, and stockholders' equity for each of the three years "
+    "in the period ended June 30, 2023. In our opinion, the financial statements present "
+    "fairly, in all material respects, the financial position of the Company.\n"
+)
+NORTHWIND_BALANCE = (
+    "<html><body><h1>Northwind Corporation</h1><h2>Consolidated Balance Sheets</h2><table>"
+    "<tr><th>June 30</th><th>2023</th><th>2022</th></tr>"
+    "<tr><td>Cash and cash equivalents</td><td>34,704</td><td>13,931</td></tr>"
+    "<tr><td>Total current assets</td><td>184,257</td><td>169,684</td></tr>"
+    "<tr><td>Total assets</td><td>411,976</td><td>364,840</td></tr>"
+    "<tr><td>Long-term debt</td><td>41,990</td><td>47,032</td></tr>"
+    "<tr><td>Total liabilities</td><td>205,753</td><td>198,298</td></tr>"
+    "</table></body></html>"
+)
+
+
+def test_service_ask_quotes_the_row_of_the_statement_the_question_names(
+    make_corpus, embedder, monkeypatch
+) -> None:
+    """An HTML balance sheet (a table block, a row per line) beside an auditor's report."""
+    settings, _ = make_corpus({"audit.md": NORTHWIND_AUDIT, "balance.html": NORTHWIND_BALANCE})
+    service = QAService(settings, embedder=embedder)
+    service.ingest()
+    question = "Using only the balance sheet, how much total assets did Northwind have in 2023?"
+    answer = service.ask(question)
+    assert answer.answered, answer.message
+    assert "Total assets | 411,976 | 364,840 [1]" in answer.answer.split("\n")  # a whole row
+    [citation] = answer.citations
+    assert citation.source == "balance.html"
+    # The row names no year; the header row above it says which column is 2023. Asked for a
+    # year the table does not have, it abstains.
+    later = service.ask("Using only the balance sheet, how much total assets were there in 2019?")
+    assert not later.answered and later.reason == "unsupported_detail"
+    # Read without the lines above it, the row gives no year, and the answer would abstain.
+    monkeypatch.setattr(Quote, "context", Quote.text)
+    assert service.ask(question).reason == "unsupported_detail"

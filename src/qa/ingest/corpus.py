@@ -17,7 +17,6 @@ from qa.errors import CorpusError, DocumentParseError, UnsupportedFormatError
 from qa.formats import FORMATS, describe_formats
 from qa.ingest.normalize import (
     Block,
-    blocks_from_markdown,
     blocks_from_plain_text,
     join_broken_paragraphs,
     label_front_matter,
@@ -175,6 +174,8 @@ def read_document(
 
         blocks, page_count = read_html_blocks(decode(data, source, guesses=guesses), source), None
     elif fmt == "md":
+        from qa.ingest.markdown import blocks_from_markdown
+
         blocks, page_count = blocks_from_markdown(decode(data, source, guesses=guesses)), None
     else:
         blocks, page_count = blocks_from_plain_text(decode(data, source, guesses=guesses)), None

@@ -10,15 +10,11 @@ import re
 import zipfile
 
 from qa.errors import DocumentParseError
-from qa.ingest.normalize import Block, clean_text, squash
+from qa.ingest.normalize import Block, clean_text, squash, table_row
 
 logger = logging.getLogger(__name__)
 
 _HEADING = re.compile(r"^heading\s*(\d)$", re.IGNORECASE)
-
-
-def _cell_text(text: str) -> str:
-    return squash(clean_text(text)).replace(" | ", " / ")
 
 
 def _table_rows(table: object) -> list[str]:
@@ -30,9 +26,9 @@ def _table_rows(table: object) -> list[str]:
             if cell._tc is previous:  # a merged cell repeats; keep it once
                 continue
             previous = cell._tc
-            cells.append(_cell_text(cell.text))
+            cells.append(squash(clean_text(cell.text)))
         if any(cells):
-            rows.append(" | ".join(cells))
+            rows.append(table_row(cells))
     return rows
 
 

@@ -1,11 +1,12 @@
-"""HTML reading with BeautifulSoup: visible text only, headings kept as structure."""
+"""HTML reading with BeautifulSoup: visible text only, headings kept as structure, data
+tables one row per line with ` | ` between cells."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from qa.errors import DocumentParseError
-from qa.ingest.normalize import Block, clean_text, squash
+from qa.ingest.normalize import Block, clean_text, squash, table_row
 
 _INVISIBLE = (
     "script",
@@ -101,6 +102,9 @@ def _walk(node: Any, blocks: list[Block]) -> None:
             flush()
             if text := squash(clean_text(child.get_text(" "))):
                 blocks.append(Block(kind="heading", text=text, level=_HEADINGS[name]))
+        elif name == "table" and (table := _table_block(child)) is not None:
+            flush()
+            blocks.append(table)
         elif name in _BLOCKS or name in ("ul", "ol", "table", "tr", "tbody", "thead", "dl"):
             flush()
             _walk(child, blocks)
@@ -109,3 +113,28 @@ def _walk(node: Any, blocks: list[Block]) -> None:
         else:
             pending.append(child.get_text())  # inline: the source's own spacing
     flush()
+
+
+_LAYOUT = ("table", "h1", "h2", "h3", "h4", "h5", "h6")  # in a cell: the table lays out a page
+
+
+def _table_block(table: Any) -> Block | None:
+    """A data table as one block: its caption, then a row per line, cells between ` | `.
+
+    None for a layout table (a cell holds a heading or another table, or the table has a
+    single cell): its content is read as the page's own blocks.
+    """
+    rows = [row for row in table.find_all("tr") if row.find_parent("table") is table]
+    cells = [row.find_all(("td", "th"), recursive=False) for row in rows]
+    if sum(len(c) for c in cells) < 2 or any(
+        cell.find(_LAYOUT) is not None for row in cells for cell in row
+    ):
+        return None
+    lines = [squash(clean_text(c.get_text(" "))) for c in table.find_all("caption", limit=1)]
+    lines += [
+        table_row([squash(clean_text(cell.get_text(" "))) for cell in row])
+        for row in cells
+        if any(cell.get_text().strip() for cell in row)
+    ]
+    lines = [line for line in lines if line]
+    return Block(kind="table", text="\n".join(lines)) if lines else None

@@ -57,6 +57,15 @@ def squash(text: str) -> str:
     return _SPACES.sub(" ", text.replace("\n", " ")).strip()
 
 
+CELL_SEPARATOR = " | "  # between the cells of a table row, in every format's table blocks
+
+
+def table_row(cells: Sequence[str]) -> str:
+    """A table row as one line: its cells joined by `CELL_SEPARATOR` (written " / " where a
+    cell's own text holds it, so the cells stay apart)."""
+    return CELL_SEPARATOR.join(c.replace(CELL_SEPARATOR, " / ") for c in cells).rstrip()
+
+
 def split_paragraphs(text: str) -> list[str]:
     """Blank-line separated paragraphs, each squashed to one line."""
     return [p for p in (squash(chunk) for chunk in re.split(r"\n\s*\n", text)) if p]
@@ -113,7 +122,9 @@ def label_front_matter(blocks: Sequence[Block]) -> tuple[list[Block], dict[str, 
     title_seen = False
     for i, block in enumerate(blocks):
         kind = block.kind
-        if not title_seen and kind in ("heading", "paragraph") and i < 3:
+        if kind == "table":
+            pass  # a table near the top is data, not a byline or a metadata line
+        elif not title_seen and kind in ("heading", "paragraph") and i < 3:
             if kind == "heading" or (len(block.text) <= 200 and not block.text.endswith(".")):
                 kind, title_seen = "title", True
                 metadata["title"] = block.text
@@ -131,48 +142,3 @@ def label_front_matter(blocks: Sequence[Block]) -> tuple[list[Block], dict[str, 
 def blocks_from_plain_text(text: str, *, page: int | None = None) -> list[Block]:
     """Paragraph blocks from plain text (one paragraph per blank-line group)."""
     return [Block(kind="paragraph", text=p, page=page) for p in split_paragraphs(clean_text(text))]
-
-
-_MD_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
-_MD_SETEXT = re.compile(r"^(=+|-+)\s*$")
-_MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
-_MD_EMPHASIS = re.compile(r"(\*\*|__|\*|_)(?=\S)(.+?)(?<=\S)\1")
-_MD_CODE = re.compile(r"`([^`]*)`")
-
-
-def _strip_inline_markdown(text: str) -> str:
-    text = _MD_LINK.sub(r"\1", text)
-    text = _MD_CODE.sub(r"\1", text)
-    return _MD_EMPHASIS.sub(r"\2", text)
-
-
-def blocks_from_markdown(text: str) -> list[Block]:
-    """Heading and paragraph blocks from Markdown, with inline markup removed."""
-    blocks: list[Block] = []
-    lines: list[str] = []
-
-    def flush() -> None:
-        if lines:
-            paragraph = squash(_strip_inline_markdown("\n".join(lines)))
-            if paragraph:
-                blocks.append(Block(kind="paragraph", text=paragraph))
-            lines.clear()
-
-    for line in clean_text(text).split("\n"):
-        if match := _MD_HEADING.match(line):
-            flush()
-            heading = squash(_strip_inline_markdown(match.group(2)))
-            if heading:
-                blocks.append(Block(kind="heading", text=heading, level=len(match.group(1))))
-        elif _MD_SETEXT.match(line) and len(lines) == 1:
-            heading = squash(_strip_inline_markdown(lines.pop()))
-            blocks.append(Block(kind="heading", text=heading, level=1 if line[0] == "=" else 2))
-        elif not line.strip():
-            flush()
-        elif re.match(r"^\s*([-*+]|\d+[.)])\s+", line) and lines:
-            flush()  # list items are separate paragraphs
-            lines.append(line)
-        else:
-            lines.append(line)
-    flush()
-    return blocks
