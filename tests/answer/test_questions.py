@@ -53,6 +53,18 @@ def test_questions_single_ask_with_and_is_not_split() -> None:
         ("In what year did the programme start?", "It started long ago.", True),
         ("When will Taiwan ban petrol cars?", "Taiwan raised fuel standards.", True),
         ("What forum did Korea set up?", "Korea set up a forum.", False),
+        # Years before 1800, centuries and seasons are dates too.
+        ("When was the Duchy of Normandy founded?", "It was founded in 911 by treaty.", False),
+        ("When were the wars of religion?", "They raged in the 16th century.", False),
+        ("When did he found his academy?", "He founded it in the spring of 1329.", False),
+        ("When was the duchy founded?", "The duchy was founded by treaty.", True),
+        # "When …, what …?" asks the "what"; the "when" opens a clause.
+        ("When violence is used, what is disobedience called?", "It is called rebellion.", False),
+        # A short number after a capitalised word is part of a name; years and codes are not.
+        ("What damaged the camera that Apollo 12 took?", "The Sun damaged the camera.", False),
+        ("Who created the theme used in 1986?", "Dominic Glynn created the theme.", True),
+        ("Who wrote ISO 34501?", "Twenty countries wrote the standard.", True),
+        ("When will the EU ban diesel by 2035?", "The EU will ban diesel by 2035.", False),
     ],
 )
 def test_questions_ask_lacks_detail(question: str, evidence: str, lacks: bool) -> None:

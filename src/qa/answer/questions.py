@@ -47,12 +47,25 @@ _SUPERLATIVE = re.compile(
     r"fastest|cheapest|strongest|main|primary|number one)\b",
     _I,
 )
-_DATE_ASK = re.compile(r"\b(?:what|which|in what) year\b|\b(?:since|by|until) when\b|^when\b", _I)
-_DATE = re.compile(
-    r"\b(?:1[89]|20)\d\d\b|\b(?:january|february|march|april|may|june|july|august|september|"
-    r"october|november|december|since|until|by the end|next year|this year|currently)\b",
+# "When …?" asks for a date, unless "when" opens a clause of another ask ("When violence is
+# used, what is civil disobedience called?").
+_DATE_ASK = re.compile(
+    r"\b(?:what|which|in what) year\b|\b(?:since|by|until) when\b"
+    r"|^when\b(?!.*\b(?:what|which|who|whom|whose|how|where|why)\b)",
     _I,
 )
+_DATE = re.compile(
+    r"\b\d{3,4}s?\b|\b\d{1,2}(?:st|nd|rd|th)\b|\bcentur(?:y|ies)\b|\b(?:BC|AD|BCE|CE)\b"
+    r"|\b(?:january|february|march|april|may|june|july|august|september|october|november|"
+    r"december|spring|summer|autumn|winter|since|until|by the end|next year|this year|"
+    r"currently)\b",
+    _I,
+)
+# A figure the question names must be in the evidence ("by 2030"), except a short number
+# that is part of a name: "Apollo 13", "Super Bowl 50", "MHC 1".
+_FIGURE = re.compile(r"\b\d[\d,.]*\d\b|\b\d\b")
+_NAME_BEFORE = re.compile(r"\b[A-Z][\w-]*\s+$")
+_NAME_NUMBER_DIGITS = 3
 
 
 @dataclass(frozen=True)
@@ -104,6 +117,15 @@ def is_list_question(question: str) -> bool:
     return len(noun) > 3 and noun.lower().endswith("s") and not _NOT_PLURAL.search(noun)
 
 
+def _figures(text: str) -> tuple[str, ...]:
+    """The figures and years `text` names, without the numbers of names ("Apollo 13")."""
+    return tuple(
+        m.group()
+        for m in _FIGURE.finditer(text)
+        if not (len(m.group()) <= _NAME_NUMBER_DIGITS and _NAME_BEFORE.search(text[: m.start()]))
+    )
+
+
 def plan_question(question: str) -> QuestionPlan:
     """Split `question` into its asks and classify it."""
     parts = [p.strip(" ,?") for p in _PART_SPLIT.split(question.strip()) if p.strip(" ,?")]
@@ -114,7 +136,7 @@ def plan_question(question: str) -> QuestionPlan:
             bool(_NUMBER_ASK.search(p)),
             bool(_DATE_ASK.search(p)),
             bool(_SUPERLATIVE_ASK.search(p)),
-            tuple(re.findall(r"\b\d[\d,.]*\d\b|\b\d\b", p)),
+            _figures(p),
         )
         for p in parts
     )
