@@ -183,3 +183,15 @@ def test_selection_every_quote_clears_the_threshold(threshold: float) -> None:
         abstain_threshold=threshold,
     )
     assert all(c.score >= threshold for c in answer.citations)
+
+
+def test_selection_a_sentence_that_asks_is_not_an_answer() -> None:
+    # An FAQ: the question sentence shares every word with the user's question, but the
+    # sentence after it is what answers.
+    faq = (
+        "Can I opt out of marketing emails? "
+        "Yes: every marketing email has an unsubscribe link at its foot."
+    )
+    answer = _ask("Can I opt out of marketing emails?", [faq], abstain_threshold=0.3)
+    assert answer.answered
+    assert answer.answer == "Yes: every marketing email has an unsubscribe link at its foot. [1]"

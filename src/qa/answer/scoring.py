@@ -1,5 +1,6 @@
 """Scoring the sentences of retrieved passages: a ranking score, and the calibrated
-probability that the sentence answers the question. Headings are context, never answers.
+probability that the sentence answers the question. Headings and sentences that are
+themselves questions are context, never answers.
 
 Two scorers: the retrieval-score rule below (the default), fitted by `benchmarks/calibrate.py`
 on PolicyQA dev and seed-dev, and the trained cross-encoder (`qa.answer.scorer`,
@@ -93,6 +94,12 @@ def score_sentences(
     return rescored + rest
 
 
+def _asks(sentence: str) -> bool:
+    """True for a sentence that is itself a question ("Who Can See Your Information?"): an
+    FAQ entry or a contents line, which never answers; the sentences after it may."""
+    return sentence.rstrip(" \"'”’)]").endswith("?")
+
+
 def _previous(candidates: Sequence[Candidate], sentence: ScoredSentence) -> str:
     if sentence.position == 0:
         return ""
@@ -113,7 +120,7 @@ def _rule_scores(
         labels = candidate.passage.labels or [""] * len(texts)
         cosines = evidence.sentence_vectors[i] @ evidence.query_vector
         for j, (text, tokens) in enumerate(zip(texts, tokenize(texts), strict=True)):
-            if labels[j] != "heading":
+            if labels[j] != "heading" and not _asks(text):
                 share = coverage(terms, set(tokens), evidence.idf)
                 rows.append((i, j, text, labels[j], float(cosines[j]), share))
     if not rows:
