@@ -195,3 +195,21 @@ def test_selection_a_sentence_that_asks_is_not_an_answer() -> None:
     answer = _ask("Can I opt out of marketing emails?", [faq], abstain_threshold=0.3)
     assert answer.answered
     assert answer.answer == "Yes: every marketing email has an unsubscribe link at its foot. [1]"
+
+
+def test_selection_a_line_in_capitals_is_a_caption_not_an_answer() -> None:
+    # A PDF table's title line is not marked as a heading; in capitals it still heads, and
+    # the row under it answers.
+    text = (
+        "MGM RESORTS INTERNATIONAL SUPPLEMENTAL DATA FOR LAS VEGAS STRIP RESORTS. "
+        "Las Vegas Strip Resorts earned $2,867 million of Adjusted Property EBITDAR."
+    )
+    answer = _ask(
+        "What supplemental data does MGM Resorts International give for Las Vegas Strip Resorts?",
+        [text],
+        abstain_threshold=0.3,
+    )
+    assert answer.answered
+    assert answer.answer == (
+        "Las Vegas Strip Resorts earned $2,867 million of Adjusted Property EBITDAR. [1]"
+    )

@@ -100,6 +100,18 @@ def _asks(sentence: str) -> bool:
     return sentence.rstrip(" \"'”’)]").endswith("?")
 
 
+def _is_caption(sentence: str) -> bool:
+    """True for a line in capitals that is not a table row ("MGM RESORTS INTERNATIONAL AND
+    SUBSIDIARIES", "CONSOLIDATED BALANCE SHEETS"): a title or caption the reader did not
+    mark as a heading. It heads its rows; it does not answer."""
+    words = [w for w in sentence.split() if any(ch.isalpha() for ch in w)]
+    return (
+        len(words) >= 2
+        and " | " not in sentence
+        and all(ch.isupper() for w in words for ch in w if ch.isalpha())
+    )
+
+
 def _previous(candidates: Sequence[Candidate], sentence: ScoredSentence) -> str:
     if sentence.position == 0:
         return ""
@@ -120,7 +132,7 @@ def _rule_scores(
         labels = candidate.passage.labels or [""] * len(texts)
         cosines = evidence.sentence_vectors[i] @ evidence.query_vector
         for j, (text, tokens) in enumerate(zip(texts, tokenize(texts), strict=True)):
-            if labels[j] != "heading" and not _asks(text):
+            if labels[j] != "heading" and not _asks(text) and not _is_caption(text):
                 share = coverage(terms, set(tokens), evidence.idf)
                 rows.append((i, j, text, labels[j], float(cosines[j]), share))
     if not rows:
