@@ -213,3 +213,14 @@ def test_selection_a_line_in_capitals_is_a_caption_not_an_answer() -> None:
     assert answer.answer == (
         "Las Vegas Strip Resorts earned $2,867 million of Adjusted Property EBITDAR. [1]"
     )
+
+
+def test_selection_a_demonym_covers_the_country_the_question_names() -> None:
+    # "Japanese" names Japan, so the second sentence also covers the question's "Japan",
+    # and outranks Korea's (ranked first), which names no Japan.
+    korea = "Korea helps companies abroad with export credit."
+    japan = "The Japanese government helps companies abroad with loans."
+    question = "How does Japan help Japanese companies abroad?"
+    answer = _ask(question, [korea, japan], abstain_threshold=0.3)
+    assert answer.answered
+    assert answer.answer == f"{japan} [1]" and answer.citations[0].document_id == "doc"

@@ -14,6 +14,8 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
+from qa.actors import find_actors
+from qa.answer.questions import named_actors
 from qa.answer.scorer import SentenceScorer
 from qa.retrieval.lexical import tokenize
 from qa.retrieval.retriever import Candidate, Evidence
@@ -34,6 +36,7 @@ CONFIDENCE_BIAS = -7.915
 # A list question gathers answers from more passages, so it reads `LIST_RERANKED`.
 RERANKED = 12
 LIST_RERANKED = 24
+ACTOR_TOKEN = "@"  # prefix of the coverage token that stands for an actor (no word has it)
 
 
 @dataclass(frozen=True)
@@ -112,6 +115,28 @@ def _is_caption(sentence: str) -> bool:
     )
 
 
+def _actor_tokens(text: str) -> set[str]:
+    """One token per country, bloc or organisation `text` names, however it names it."""
+    return {ACTOR_TOKEN + m.actor_id for m in find_actors(text)}
+
+
+def _actor_terms(question: str, idf: Mapping[str, float]) -> tuple[list[str], Mapping[str, float]]:
+    """The question's content terms, with the words that name an actor replaced by the
+    actor's token (weighted as the rarest of those words), so "Japan" in the question is
+    covered by "the Japanese government" and "Korean" by "Korea"."""
+    terms = list(dict.fromkeys(tokenize([question])[0]))
+    asked = named_actors(question)
+    if not asked:
+        return terms, idf
+    weights = dict(idf)
+    named: set[str] = set()
+    for actor_id, surface in asked.items():
+        words = tokenize([surface])[0]
+        named.update(words)
+        weights[ACTOR_TOKEN + actor_id] = max((idf.get(w, 1.0) for w in words), default=1.0)
+    return terms + [ACTOR_TOKEN + a for a in asked], weights
+
+
 def _previous(candidates: Sequence[Candidate], sentence: ScoredSentence) -> str:
     if sentence.position == 0:
         return ""
@@ -124,7 +149,7 @@ def _rule_scores(
     if not candidates:
         return []
     evidence = evidence_of(question, candidates)
-    terms = list(dict.fromkeys(tokenize([question])[0]))
+    terms, idf = _actor_terms(question, evidence.idf)
     # (candidate, position, text, label, cosine, coverage) of every non-heading sentence.
     rows: list[tuple[int, int, str, str, float, float]] = []
     for i, candidate in enumerate(candidates):
@@ -133,7 +158,7 @@ def _rule_scores(
         cosines = evidence.sentence_vectors[i] @ evidence.query_vector
         for j, (text, tokens) in enumerate(zip(texts, tokenize(texts), strict=True)):
             if labels[j] != "heading" and not _asks(text) and not _is_caption(text):
-                share = coverage(terms, set(tokens), evidence.idf)
+                share = coverage(terms, set(tokens) | _actor_tokens(text), idf)
                 rows.append((i, j, text, labels[j], float(cosines[j]), share))
     if not rows:
         return []
