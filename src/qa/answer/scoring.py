@@ -121,18 +121,17 @@ def _actor_tokens(text: str) -> set[str]:
 
 
 def _actor_terms(question: str, idf: Mapping[str, float]) -> tuple[list[str], Mapping[str, float]]:
-    """The question's content terms, with the words that name an actor replaced by the
-    actor's token (weighted as the rarest of those words), so "Japan" in the question is
-    covered by "the Japanese government" and "Korean" by "Korea"."""
+    """The question's content terms and, for each actor it names, the actor's token
+    (weighted as the rarest word that names it), so that "the Japanese government" covers
+    a question's "Japan" and "Korea" its "Korean". The words themselves stay terms: a
+    sentence that uses the question's own word still covers more."""
     terms = list(dict.fromkeys(tokenize([question])[0]))
     asked = named_actors(question)
     if not asked:
         return terms, idf
     weights = dict(idf)
-    named: set[str] = set()
     for actor_id, surface in asked.items():
         words = tokenize([surface])[0]
-        named.update(words)
         weights[ACTOR_TOKEN + actor_id] = max((idf.get(w, 1.0) for w in words), default=1.0)
     return terms + [ACTOR_TOKEN + a for a in asked], weights
 
