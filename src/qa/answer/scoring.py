@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from qa.actors import find_actors
 from qa.answer.questions import named_actors
@@ -107,17 +108,16 @@ def _is_caption(sentence: str) -> bool:
     """True for a line in capitals that is not a table row ("MGM RESORTS INTERNATIONAL AND
     SUBSIDIARIES", "CONSOLIDATED BALANCE SHEETS"): a title or caption the reader did not
     mark as a heading. It heads its rows; it does not answer."""
-    words = [w for w in sentence.split() if any(ch.isalpha() for ch in w)]
-    return (
-        len(words) >= 2
-        and " | " not in sentence
-        and all(ch.isupper() for w in words for ch in w if ch.isalpha())
-    )
+    if sentence != sentence.upper() or sentence == sentence.lower() or " | " in sentence:
+        return False
+    return sum(any(ch.isalpha() for ch in w) for w in sentence.split()) >= 2
 
 
-def _actor_tokens(text: str) -> set[str]:
-    """One token per country, bloc or organisation `text` names, however it names it."""
-    return {ACTOR_TOKEN + m.actor_id for m in find_actors(text)}
+@lru_cache(maxsize=8192)
+def _actor_tokens(text: str) -> frozenset[str]:
+    """One token per country, bloc or organisation `text` names, however it names it
+    (cached: the same passages' sentences are scored again and again)."""
+    return frozenset(ACTOR_TOKEN + m.actor_id for m in find_actors(text))
 
 
 def _actor_terms(question: str, idf: Mapping[str, float]) -> tuple[list[str], Mapping[str, float]]:

@@ -24,6 +24,7 @@ from qa.retrieval.lexical import tokenize
 Run = tuple[str, ...]  # a name as stemmed tokens without stop words
 TITLE_LINES = 3  # a passage's title is among its first lines, or in its headings
 MAX_TITLE_TOKENS = 10  # a longer line is prose that mentions the name, not a title
+PREFIX = 4  # letters of a stem that the word it comes from surely starts with
 CELL_SEPARATOR = " | "  # a table row ("Balance Sheets | 60" in an index) is not a title
 
 
@@ -36,6 +37,11 @@ class TermGroup:
 
     def said_in(self, words: Run) -> bool:
         return any(_contains(words, run) for run in self.runs)
+
+    def may_be_in(self, lowered: str) -> bool:
+        """False when lower-cased text cannot name the group: a stem's first letters
+        ("equi" of "equiti") are in any word that stems to it."""
+        return any(all(token[:PREFIX] in lowered for token in run) for run in self.runs)
 
 
 @lru_cache(maxsize=1)
@@ -55,8 +61,12 @@ def _contains(words: Run, run: Run) -> bool:
 
 def named_groups(query: str) -> list[TermGroup]:
     """The groups `query` names one of."""
+    lowered = query.lower()
+    groups = [g for g in _groups() if g.may_be_in(lowered)]  # spares most queries the stemmer
+    if not groups:
+        return []
     words = tuple(tokenize([query])[0])
-    return [group for group in _groups() if group.said_in(words)]
+    return [group for group in groups if group.said_in(words)]
 
 
 def expand_terms(query: str) -> str:
