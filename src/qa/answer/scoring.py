@@ -1,6 +1,6 @@
 """Scoring the sentences of retrieved passages: a ranking score, and the calibrated
-probability that the sentence answers the question. Headings and sentences that are
-themselves questions are context, never answers.
+probability that the sentence answers the question. Headings, sentences that are
+themselves questions and lines in capitals (captions) are context, never answers.
 
 Two scorers: the retrieval-score rule below (the default), fitted by `benchmarks/calibrate.py`
 on PolicyQA dev and seed-dev, and the trained cross-encoder (`qa.answer.scorer`,
@@ -18,6 +18,7 @@ from functools import lru_cache
 from qa.actors import find_actors
 from qa.answer.questions import named_actors
 from qa.answer.scorer import SentenceScorer
+from qa.ingest.normalize import CELL_SEPARATOR
 from qa.retrieval.lexical import tokenize
 from qa.retrieval.retriever import Candidate, Evidence
 
@@ -108,7 +109,7 @@ def _is_caption(sentence: str) -> bool:
     """True for a line in capitals that is not a table row ("MGM RESORTS INTERNATIONAL AND
     SUBSIDIARIES", "CONSOLIDATED BALANCE SHEETS"): a title or caption the reader did not
     mark as a heading. It heads its rows; it does not answer."""
-    if sentence != sentence.upper() or sentence == sentence.lower() or " | " in sentence:
+    if sentence != sentence.upper() or sentence == sentence.lower() or CELL_SEPARATOR in sentence:
         return False
     return sum(any(ch.isalpha() for ch in w) for w in sentence.split()) >= 2
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from qa.answer.scoring import ScoredSentence
 from qa.attribution import antecedent, is_bare_reference
+from qa.ingest.normalize import CELL_SEPARATOR
 from qa.retrieval.retriever import Candidate
 
 # A further sentence joins the best one only when it ranks nearly as high: one sentence is
@@ -18,7 +19,6 @@ LIST_MARGIN = 0.3
 # A sentence that continues a quote about the same subject ("… They have also …") joins it
 # within this margin: it says more about what the quote is about.
 CONTINUATION_MARGIN = 0.4
-TABLE_CELL_SEPARATOR = " | "  # how normalised text separates a table row's cells
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ class Quote:
         the lines above it (the caption and the header row that says which column is
         2023). A row "Total assets | 411,976 | 364,840" gives no year on its own."""
         text = self.text(candidates)
-        if TABLE_CELL_SEPARATOR not in text:
+        if CELL_SEPARATOR not in text:
             return text
         passage = candidates[self.candidate].passage
         above = passage.text[: passage.sentences[self.first][0]]

@@ -6,7 +6,7 @@ statement page ranks below pages that merely repeat the question's words, such a
 auditor's report, which lists every statement by name. A question that says one name of a
 group is therefore searched with every name of it added (`expand_terms`), and passages
 under a title that is one of those names are lifted above the rest (`title_matcher`,
-used by `qa.retrieval.retriever.lift_titled`). Only retrieval sees this; answer sentences
+used by `qa.retrieval.retriever.retrieve_named_parts`). Only retrieval sees this; answer sentences
 are still scored against the question as asked.
 """
 
@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
+from qa.ingest.normalize import CELL_SEPARATOR
 from qa.models import Passage
 from qa.retrieval.lexical import tokenize
 
@@ -25,7 +26,6 @@ Run = tuple[str, ...]  # a name as stemmed tokens without stop words
 TITLE_LINES = 3  # a passage's title is among its first lines, or in its headings
 MAX_TITLE_TOKENS = 10  # a longer line is prose that mentions the name, not a title
 PREFIX = 4  # letters of a stem that the word it comes from surely starts with
-CELL_SEPARATOR = " | "  # a table row ("Balance Sheets | 60" in an index) is not a title
 
 
 @dataclass(frozen=True)
@@ -85,7 +85,8 @@ def title_matcher(query: str) -> Callable[[Passage], bool] | None:
 
     def titled(passage: Passage) -> bool:
         lines = [line for line in passage.text.split("\n") if line.strip()][:TITLE_LINES]
-        lines = [line for line in lines if CELL_SEPARATOR not in line]  # a row, not a title
+        # A table row ("Balance Sheets | 60" in an index) is not a title.
+        lines = [line for line in lines if CELL_SEPARATOR not in line]
         for words in tokenize([*passage.headings, *lines]):
             if 0 < len(words) <= MAX_TITLE_TOKENS and any(g.said_in(tuple(words)) for g in groups):
                 return True
