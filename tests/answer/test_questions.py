@@ -58,6 +58,7 @@ def test_questions_single_ask_with_and_is_not_split() -> None:
         ("When were the wars of religion?", "They raged in the 16th century.", False),
         ("When did he found his academy?", "He founded it in the spring of 1329.", False),
         ("When was the duchy founded?", "The duchy was founded by treaty.", True),
+        ("When was the bridge built?", "The bridge cost 500 crowns to build.", True),  # a sum
         # "When …, what …?" asks the "what"; the "when" opens a clause.
         ("When violence is used, what is disobedience called?", "It is called rebellion.", False),
         # A short number after a capitalised word is part of a name; years and codes are not.

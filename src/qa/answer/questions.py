@@ -55,7 +55,8 @@ _DATE_ASK = re.compile(
     _I,
 )
 _DATE = re.compile(
-    r"\b\d{3,4}s?\b|\b\d{1,2}(?:st|nd|rd|th)\b|\bcentur(?:y|ies)\b|\b(?:BC|AD|BCE|CE)\b"
+    r"\b(?:1\d|20)\d\ds?\b|\b(?:in|by|since|from|until|till|around|circa|year|AD)\s+\d{3}\b"
+    r"|\b\d{1,2}(?:st|nd|rd|th)\b|\bcentur(?:y|ies)\b|\b(?:BC|AD|BCE|CE)\b"
     r"|\b(?:january|february|march|april|may|june|july|august|september|october|november|"
     r"december|spring|summer|autumn|winter|since|until|by the end|next year|this year|"
     r"currently)\b",
