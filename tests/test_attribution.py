@@ -157,3 +157,21 @@ def test_attribution_document_self_reference_needs_no_antecedent() -> None:
     assert not is_bare_reference(sentence)
     assert antecedent([sentence], 0) == 0
     assert is_bare_reference("This has strengthened cooperation with Japan.")
+
+
+def test_attribution_antecedent_may_be_a_proper_name_not_only_an_actor() -> None:
+    lyell = [
+        "Sir Charles Lyell first published his famous book, Principles of Geology, in 1830.",
+        "This book successfully promoted the doctrine of uniformitarianism.",
+        "This theory states that slow geological processes are still occurring today.",
+    ]
+    assert antecedent(lyell, 2) == 0  # over "This book", to the sentence naming Lyell
+    network = [
+        "In 1973, the CYCLADES network was designed by Louis Pouzin.",
+        "It was the first network to make the hosts responsible for delivery.",
+    ]
+    assert antecedent(network, 1) == 0
+    # A subject that names no one is still no antecedent: "It" is not the deals, and a
+    # sentence's own first capital is no name.
+    assert antecedent(["The deals cover batteries.", "It also set up a forum."], 1) is None
+    assert antecedent(["Advances in algebra were made.", "It spread widely."], 1) is None

@@ -65,6 +65,7 @@ _PARTNER_CUE = re.compile(
 )
 _MAX_WORDS_BEFORE_SUBJECT = 4
 _MAX_WORDS_AFTER_CUE = 4
+_PROPER_SUBJECT_WORDS = 4
 
 
 @dataclass(frozen=True)
@@ -154,8 +155,10 @@ def antecedent(sentences: Sequence[str], index: int, *, max_back: int = 3) -> in
     """Index of the sentence a bare-reference sentence refers back to, or None.
 
     Walks back over other bare-reference sentences, at most `max_back` sentences, to the
-    nearest one whose subject names an actor. A sentence that is not a bare reference is
-    its own antecedent.
+    nearest one whose subject names an actor or is a proper name ("Sir Charles Lyell
+    first published …", "The CYCLADES network was …"). A sentence that is not a bare
+    reference is its own antecedent. None when the nearest other sentence names no one
+    ("The deals cover batteries. It also set up a forum.": "It" is not the deals).
     """
     if not is_bare_reference(sentences[index]):
         return index
@@ -163,8 +166,19 @@ def antecedent(sentences: Sequence[str], index: int, *, max_back: int = 3) -> in
         if is_bare_reference(sentences[earlier]):
             continue
         text = sentences[earlier].strip()
-        return earlier if _named_subject(text[_strip_lead(text) :]) else None
+        clause = text[_strip_lead(text) :]
+        return earlier if _named_subject(clause) or _proper_subject(clause) else None
     return None
+
+
+def _proper_subject(clause: str) -> bool:
+    """True when the clause opens with a proper name: among its first
+    `_PROPER_SUBJECT_WORDS` words, a capitalised word after the first, or a first word
+    in capitals ("NASA"). A sentence's own first capital is no name ("Advances in …")."""
+    words = clause.split()[:_PROPER_SUBJECT_WORDS]
+    if words and len(words[0]) > 1 and words[0].isupper():
+        return True
+    return any(w[:1].isupper() for w in words[1:])
 
 
 def _clause_spans(sentence: str) -> list[tuple[int, int]]:
