@@ -59,7 +59,6 @@ from qa.retrieval.retriever import (
     retrieve_named_parts,
     spread_pages,
     to_hit,
-    within_named_part,
 )
 
 logger = logging.getLogger(__name__)
@@ -360,10 +359,7 @@ class QAService:
 
         def answer_from(scope: Sequence[str] | None) -> Answer:
             def retrieve(n: int) -> list[Candidate]:
-                found = retrieve_named_parts(
-                    lambda text, m: reader.retrieve(text, k=m, documents=scope), query, n
-                )
-                return within_named_part(query, found)
+                return _retrieve_parts(reader, query, n, scope, only_named=True)
 
             def from_map(plan: QuestionPlan) -> Answer | None:
                 assert isinstance(reader, LocalReader)
@@ -431,9 +427,7 @@ class QAService:
         named = self._named(reader, query) if documents is None else None
 
         def retrieve(scope: Sequence[str] | None) -> list[Candidate]:
-            return retrieve_named_parts(
-                lambda text, n: reader.retrieve(text, k=n, documents=scope), query, k
-            )
+            return _retrieve_parts(reader, query, k, scope)
 
         if not named:
             return retrieve(documents)
@@ -514,3 +508,20 @@ class QAService:
 
 
 __all__ = ["QAService"]
+
+
+def _retrieve_parts(
+    reader: IndexReader,
+    query: str,
+    k: int,
+    documents: Sequence[str] | None,
+    *,
+    only_named: bool = False,
+) -> list[Candidate]:
+    """`reader.retrieve` through `retrieve_named_parts`: a statement the query names first."""
+    return retrieve_named_parts(
+        lambda text, n: reader.retrieve(text, k=n, documents=documents),
+        query,
+        k,
+        only_named=only_named,
+    )

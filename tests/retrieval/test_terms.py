@@ -12,7 +12,6 @@ from qa.retrieval.retriever import (
     LIFT_POOL,
     Candidate,
     retrieve_named_parts,
-    within_named_part,
 )
 from qa.retrieval.terms import expand_terms, title_matcher
 from qa.service import QAService
@@ -125,12 +124,17 @@ def test_retrieve_named_parts_lifts_the_named_statement_over_a_wider_pool() -> N
     assert calls == [("What debt was issued?", 3)]
 
 
-def test_within_named_part_keeps_the_statement_when_it_was_found() -> None:
+def test_retrieve_named_parts_only_named_keeps_the_statement_when_it_was_found() -> None:
+    def retrieve(text: str, n: int) -> list[Candidate]:
+        return _pool()[:n]
+
     question = "Using only the balance sheet, how much total assets?"
-    assert [c.row for c in within_named_part(question, _pool())] == [3, 4]
+    found = retrieve_named_parts(retrieve, question, 5, only_named=True)
+    assert [c.row for c in found] == [3, 4]
     without = _pool()[:3]  # the statement was not retrieved: nothing is dropped
-    assert within_named_part(question, without) == without
-    assert within_named_part("How much debt was issued?", _pool()) == _pool()
+    assert retrieve_named_parts(lambda t, n: without, question, 3, only_named=True) == without
+    no_statement = retrieve_named_parts(retrieve, "How much debt was issued?", 5, only_named=True)
+    assert no_statement == _pool()
 
 
 NORTHWIND_AUDIT = (

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 _I = re.IGNORECASE
 _LIST_LEAD = re.compile(
@@ -187,13 +188,20 @@ def document_ask(question: str) -> str | None:
 def named_actors(question: str) -> dict[str, str]:
     """The countries, blocs and organisations a question names, by actor id, with the words
     that name them; a capitalised misspelling ("Philipines") counts as the actor it means."""
+    return dict(_named_actors(question))
+
+
+@lru_cache(maxsize=256)
+def _named_actors(question: str) -> tuple[tuple[str, str], ...]:
+    # Cached: composing one answer asks it several times (scoring, the actor filter, the
+    # missing-name check, the field map), and fuzzy name resolution is the slow part.
     from qa.actors import find_actors, resolve_actor
 
     asked = {m.actor_id: m.surface for m in find_actors(question)}
     for word in question.replace("?", " ").split()[1:]:
         if word[:1].isupper() and (found := resolve_actor(word.strip(",.;:'\"()"))) is not None:
             asked.setdefault(found.id, word)
-    return asked
+    return tuple(asked.items())
 
 
 def spell_out_names(question: str) -> str:

@@ -122,7 +122,11 @@ class HybridRetriever:
 
 
 def retrieve_named_parts(
-    retrieve: Callable[[str, int], Sequence[Candidate]], query: str, k: int
+    retrieve: Callable[[str, int], Sequence[Candidate]],
+    query: str,
+    k: int,
+    *,
+    only_named: bool = False,
 ) -> list[Candidate]:
     """`retrieve(text, n)`'s top `k` for `query`, reading a statement the query names first.
 
@@ -131,6 +135,10 @@ def retrieve_named_parts(
     candidates, and the passages titled by one of those names are lifted by the score gap
     between the first and the last of them: they lead unless a passage outranks them by
     more than the pool's own spread. Any other query is `retrieve(query, k)`.
+
+    `only_named` keeps only the titled passages of the top `k` when there are any, so
+    "Using only the information within the balance sheet, how much …?" is answered from
+    the balance sheet, not from the auditor's report that names every statement.
     """
     titled = title_matcher(query)
     if titled is None:
@@ -143,18 +151,10 @@ def retrieve_named_parts(
         (replace(c, score=c.score + lift), True) if titled(c.passage) else (c, False) for c in pool
     ]
     lifted.sort(key=lambda pair: (-pair[0].score, not pair[1]))  # a tie goes to the title
-    return [c for c, _ in lifted[:k]]
-
-
-def within_named_part(query: str, candidates: Sequence[Candidate]) -> list[Candidate]:
-    """The candidates titled by the statement `query` names, when there are any; else all.
-
-    "Using only the information within the balance sheet, how much …?" is answered from
-    the balance sheet, not from the auditor's report that names every statement.
-    """
-    titled = title_matcher(query)
-    kept = [c for c in candidates if titled(c.passage)] if titled is not None else []
-    return kept or list(candidates)
+    top = lifted[:k]
+    if only_named and any(named for _, named in top):
+        return [c for c, named in top if named]
+    return [c for c, _ in top]
 
 
 def spread_pages(candidates: Sequence[Candidate], k: int) -> list[Candidate]:

@@ -59,14 +59,15 @@ def _contains(words: Run, run: Run) -> bool:
     return any(words[i : i + n] == run for i in range(len(words) - n + 1))
 
 
-def named_groups(query: str) -> list[TermGroup]:
-    """The groups `query` names one of."""
+@lru_cache(maxsize=256)
+def named_groups(query: str) -> tuple[TermGroup, ...]:
+    """The groups `query` names one of (cached: expansion and titles both ask)."""
     lowered = query.lower()
     groups = [g for g in _groups() if g.may_be_in(lowered)]  # spares most queries the stemmer
     if not groups:
-        return []
+        return ()
     words = tuple(tokenize([query])[0])
-    return [group for group in groups if group.said_in(words)]
+    return tuple(group for group in groups if group.said_in(words))
 
 
 def expand_terms(query: str) -> str:
