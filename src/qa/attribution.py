@@ -29,6 +29,7 @@ _EXPLETIVE = re.compile(
     r"^it\s+(?:is|was|has been|will be|would be|seems|appears)\s+(?:\w+\s+)?that\s+",
     re.IGNORECASE,
 )
+_EXISTENTIAL = re.compile(r"^there\s+(?:is|are|was|were|exists?|existed)\b", re.IGNORECASE)
 _BARE = re.compile(
     r"^(?:it|its|they|their|them|this|these|that|those|he|she|his|her|such|both|"
     r"the\s+(?:latter|former|two\b|same\b)|"
@@ -149,6 +150,13 @@ def is_bare_reference(sentence: str) -> bool:
     if _named_subject(clause) or _SELF_REFERENCE.match(clause):
         return False
     return _points_back(clause)
+
+
+def is_introduction(sentence: str) -> bool:
+    """True for an existential sentence ("There are about thirty photosynthetic
+    carotenoids."): it says only that its subject exists, and the sentence after it says
+    what the subject is or does."""
+    return bool(_EXISTENTIAL.match(sentence.strip()))
 
 
 def antecedent(sentences: Sequence[str], index: int, *, max_back: int = 3) -> int | None:

@@ -224,3 +224,62 @@ def test_selection_a_demonym_covers_the_country_the_question_names() -> None:
     answer = _ask(question, [korea, japan], abstain_threshold=0.3)
     assert answer.answered
     assert answer.answer == f"{japan} [1]" and answer.citations[0].document_id == "doc"
+
+
+def test_selection_continuation_that_adds_nothing_asked_is_left_out() -> None:
+    # "In addition, it promotes …" is about Korea too, but says nothing of the forum the
+    # question asks for: the answer stops at the sentence that names it.
+    question = "Which hydrogen economy standards forum did Korea set up?"
+    answer = _ask(question, [KOREA], abstain_threshold=0.3)
+    assert answer.answered
+    assert answer.answer.endswith("hydrogen economy standards forum. [1]")
+    assert "small and medium-sized" not in answer.answer
+    # Asked about those enterprises, the same continuation is what answers.
+    answer = _ask(
+        "What did Korea set up for hydrogen, and whom does it promote cooperation between?",
+        [KOREA],
+        abstain_threshold=0.3,
+    )
+    assert "small and medium-sized enterprises" in answer.answer
+
+
+def test_selection_sentence_after_an_introduction_continues_it() -> None:
+    # "There are about thirty …" only introduces the carotenoids; the sentence after it,
+    # which names none of the question's words, says what they do.
+    text = (
+        "There are about thirty photosynthetic carotenoids. They help transfer and dissipate "
+        "excess energy. They also colour autumn leaves."
+    )
+    answer = _ask("What do photosynthetic carotenoids do?", [text], abstain_threshold=0.3)
+    assert answer.answered
+    assert "They help transfer and dissipate excess energy." in answer.answer
+
+
+def test_selection_a_recommendation_answers_what_is_recommended() -> None:
+    # "Recommend" is not "suggested", but a recommendation question is answered by it.
+    text = (
+        "Taiwan's component makers could become the best partner of the vehicle supply "
+        "chain. It is suggested that the government build a public-private platform with "
+        "partners. It also raised fuel consumption standards."
+    )
+    question = "What does the author recommend for Taiwan's component makers?"
+    answer = _ask(question, [text], abstain_threshold=0.3)
+    assert answer.answered and "public-private platform" in answer.answer
+    assert "fuel consumption" not in answer.answer
+
+
+def test_scoring_a_pronoun_sentence_is_about_its_antecedent() -> None:
+    # "It has developed ISO 34501." after a China sentence covers the question's "China";
+    # the same sentence after one that names no one does not, though it ranks first.
+    from qa.answer.scoring import score_sentences
+
+    sentence = "It has developed the standard ISO 34501."
+    question = "What standard has China developed?"
+
+    def score(text: str) -> float:
+        ranked = score_sentences(question, [_candidate(0, text)], _evidence)
+        return next(s.score for s in ranked if s.text == sentence)
+
+    assert score(f"China participates in standard setting. {sentence}") > score(
+        f"The deals cover batteries. {sentence}"
+    )

@@ -14,7 +14,13 @@ from dataclasses import dataclass
 
 from qa.actors import find_actors, related_ids
 from qa.answer.language import foreign_language, language_name
-from qa.answer.questions import QuestionPlan, document_ask, named_actors, plan_question
+from qa.answer.questions import (
+    QuestionPlan,
+    asked_words,
+    document_ask,
+    named_actors,
+    plan_question,
+)
 from qa.answer.scorer import SentenceScorer
 from qa.answer.scoring import (
     LIST_RERANKED,
@@ -24,8 +30,10 @@ from qa.answer.scoring import (
     score_sentences,
 )
 from qa.answer.selection import Quote, select_quotes
+from qa.attribution import is_introduction
 from qa.config import Settings
 from qa.models import AbstentionReason, Answer, Citation
+from qa.retrieval.lexical import tokenize
 from qa.retrieval.retriever import Candidate, to_hit
 
 NOT_COVERED = "The documents do not cover this question."
@@ -131,6 +139,7 @@ def compose_answer(
             max_words=settings.max_quote_words,
             every_supporting=plan.is_list,
             about=_about(plan.question),
+            adds=None if plan.is_list else _adds(plan.question),
         )
     if not quotes:
         return _abstain(question, candidates, "no_evidence", NOT_COVERED, best)
@@ -237,6 +246,22 @@ def _about(question: str) -> Callable[[str], bool] | None:
         return None
     wanted = set().union(*(related_ids(actor_id) for actor_id in asked))
     return lambda text: any(m.actor_id in wanted for m in find_actors(text))
+
+
+def _adds(question: str) -> Callable[[Sequence[str], str], bool]:
+    """Whether a further sentence says something the question asks that the quote so far
+    does not: one of its terms, stemmed ("In addition, it promotes SMEs …" adds nothing
+    to a quote that already names Korea's hydrogen forum). After a sentence that only
+    introduces its subject ("There are about thirty …"), what follows is the answer."""
+    asked = set(tokenize([asked_words(question)])[0])
+
+    def adds(said: Sequence[str], more: str) -> bool:
+        if is_introduction(said[-1]):
+            return True
+        had, new = tokenize([" ".join(said), more])
+        return bool(asked.intersection(new).difference(had))
+
+    return adds
 
 
 def _missing_names(

@@ -185,6 +185,22 @@ def document_ask(question: str) -> str | None:
     return None
 
 
+# A question asking what someone recommends is answered by a sentence that suggests,
+# proposes or urges: "What does the author recommend?" by "It is suggested that …".
+_RECOMMENDATION_ASK = re.compile(
+    r"\b(?:recommend|suggest|propos|advis|advoc|urg)\w*|\bcall\w* for\b", _I
+)
+RECOMMENDATION_WORDS = "recommend suggest propose advise advocate urge should call for"
+
+
+def asked_words(question: str) -> str:
+    """The question's words, and for a question asking for a recommendation the words
+    that make one: the terms an answer sentence may say the question's asks in."""
+    if _RECOMMENDATION_ASK.search(question):
+        return f"{question} {RECOMMENDATION_WORDS}"
+    return question
+
+
 def named_actors(question: str) -> dict[str, str]:
     """The countries, blocs and organisations a question names, by actor id, with the words
     that name them; a capitalised misspelling ("Philipines") counts as the actor it means."""

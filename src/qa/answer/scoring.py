@@ -18,6 +18,7 @@ from functools import lru_cache
 from qa.actors import find_actors
 from qa.answer.questions import named_actors
 from qa.answer.scorer import SentenceScorer
+from qa.attribution import antecedent, is_bare_reference, subject_actors
 from qa.ingest.normalize import CELL_SEPARATOR
 from qa.retrieval.lexical import tokenize
 from qa.retrieval.retriever import Candidate, Evidence
@@ -121,6 +122,22 @@ def _actor_tokens(text: str) -> frozenset[str]:
     return frozenset(ACTOR_TOKEN + m.actor_id for m in find_actors(text))
 
 
+@lru_cache(maxsize=4096)
+def _inherited_actor_tokens(texts: tuple[str, ...]) -> tuple[frozenset[str], ...]:
+    """For each sentence of a passage, the actor tokens of what it is about: its own
+    mentions and, for a sentence led by a pronoun or a bare reference, its antecedent's
+    subject. "It has jointly developed … ISO 34501" after "China actively participates …"
+    is about China, and covers a question's "China" as that sentence does."""
+    found = []
+    for j, text in enumerate(texts):
+        tokens = _actor_tokens(text)
+        if is_bare_reference(text) and (first := antecedent(texts, j)) not in (None, j):
+            assert first is not None
+            tokens |= {ACTOR_TOKEN + a for a in subject_actors(texts, first)}
+        found.append(tokens)
+    return tuple(found)
+
+
 def _actor_terms(question: str, idf: Mapping[str, float]) -> tuple[list[str], Mapping[str, float]]:
     """The question's content terms and, for each actor it names, the actor's token
     (weighted as the rarest word that names it), so that "the Japanese government" covers
@@ -156,9 +173,10 @@ def _rule_scores(
         texts = candidate.passage.sentence_texts()
         labels = candidate.passage.labels or [""] * len(texts)
         cosines = evidence.sentence_vectors[i] @ evidence.query_vector
+        about = _inherited_actor_tokens(tuple(texts))
         for j, (text, tokens) in enumerate(zip(texts, tokenize(texts), strict=True)):
             if labels[j] != "heading" and not _asks(text) and not _is_caption(text):
-                share = coverage(terms, set(tokens) | _actor_tokens(text), idf)
+                share = coverage(terms, set(tokens) | about[j], idf)
                 rows.append((i, j, text, labels[j], float(cosines[j]), share))
     if not rows:
         return []

@@ -17,7 +17,7 @@ from qa.retrieval.retriever import Candidate
 SUPPORT_MARGIN = 0.1
 LIST_MARGIN = 0.3
 # A sentence that continues a quote about the same subject ("… They have also …") joins it
-# within this margin: it says more about what the quote is about.
+# within this margin, if it says more of what the question asks.
 CONTINUATION_MARGIN = 0.4
 
 
@@ -84,13 +84,16 @@ def select_quotes(
     max_words: int,
     every_supporting: bool,
     about: Callable[[str], bool] | None = None,
+    adds: Callable[[Sequence[str], str], bool] | None = None,
 ) -> list[Quote]:
     """The quotes that answer: the best sentence, and those scoring nearly as well (or, for
     a list question, every sentence over `threshold`), at most `limit`, none overlapping.
 
     `about(text)`, when given, says whether a text is about what the question names. A
     further quote that is not, and does not adjoin one already chosen, is filler about
-    someone else and is left out.
+    someone else and is left out. `adds(said, more)`, when given, says whether a sentence
+    `more` that continues a quote's sentences `said` tells what the question asks and
+    they do not; a continuation that does not is filler about the same subject.
     """
     if not ranked or ranked[0].probability < threshold:
         return []
@@ -116,7 +119,8 @@ def select_quotes(
             continue
         quotes.append(quote)
     return [
-        _continued(q, ranked, candidates, floor - CONTINUATION_MARGIN, max_words) for q in quotes
+        _continued(q, ranked, candidates, floor - CONTINUATION_MARGIN, max_words, adds)
+        for q in quotes
     ]
 
 
@@ -126,22 +130,26 @@ def _continued(
     candidates: Sequence[Candidate],
     floor: float,
     max_words: int,
+    adds: Callable[[Sequence[str], str], bool] | None = None,
 ) -> Quote:
-    """`quote` extended over the following sentences that refer back to its subject."""
+    """`quote` extended over the following sentences that refer back to its subject, up
+    to the last of them that `adds` (when given) says the question needs."""
     passage = candidates[quote.candidate].passage
     sentences = passage.sentence_texts()
     scores = {s.position: s for s in ranked if s.candidate == quote.candidate}
-    last = quote.last
-    while last + 1 < len(sentences):
-        following = scores.get(last + 1)
+    last = end = quote.last
+    while end + 1 < len(sentences):
+        following = scores.get(end + 1)
         if following is None or following.score < floor or following.label:
             break
-        if not is_bare_reference(sentences[last + 1]):
+        if not is_bare_reference(sentences[end + 1]):
             break
-        longer = Quote(quote.candidate, quote.first, last + 1, quote.probability)
+        longer = Quote(quote.candidate, quote.first, end + 1, quote.probability)
         if len(longer.text(candidates).split()) > max_words:
             break
-        last += 1
+        end += 1
+        if adds is None or adds(sentences[quote.first : last + 1], sentences[end]):
+            last = end
     return Quote(quote.candidate, quote.first, last, quote.probability)
 
 
