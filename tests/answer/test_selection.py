@@ -283,3 +283,20 @@ def test_scoring_a_pronoun_sentence_is_about_its_antecedent() -> None:
     assert score(f"China participates in standard setting. {sentence}") > score(
         f"The deals cover batteries. {sentence}"
     )
+
+
+def test_selection_multi_part_answer_never_repeats_a_sentence() -> None:
+    # Both asks are answered by one pronoun sentence, quoted with its antecedent: the
+    # answer quotes that span once, not once per ask.
+    text = (
+        "The Korean government is cooperating with Australia on raw materials. It has "
+        "established a hydrogen economy standards forum to formulate more than 15 global "
+        "standards. In addition, it promotes technical cooperation between enterprises."
+    )
+    question = "What forum did Korea establish, and how many standards will it formulate?"
+    answer = _ask(question, [text], abstain_threshold=0.3)
+    assert answer.answered and not answer.uncovered
+    assert answer.answer.count("The Korean government") == 1
+    assert "15 global standards" in answer.answer
+    [citation] = answer.citations
+    assert [text[a:b] for a, b in citation.spans] == [citation.quote]

@@ -29,7 +29,7 @@ from qa.answer.scoring import (
     ScoredSentence,
     score_sentences,
 )
-from qa.answer.selection import Quote, select_quotes
+from qa.answer.selection import Quote, covers, merged, select_quotes
 from qa.attribution import is_introduction
 from qa.config import Settings
 from qa.models import AbstentionReason, Answer, Citation
@@ -198,8 +198,8 @@ def _cover_parts(
             for s in judge.rank(ask.text, candidates, evidence_of)
             if not (settings.answer_checks and ask.lacks_detail(s.text))
         ]
-        answering = {(s.candidate, s.position) for s in ranked if s.probability >= judge.threshold}
-        if any((q.candidate, q.last) in answering for q in chosen):
+        answering = [s for s in ranked if s.probability >= judge.threshold]
+        if any(covers(q, s.candidate, s.position) for q in chosen for s in answering[:1]):
             continue  # an earlier quote answers this ask too
         found = select_quotes(
             ranked,
@@ -208,9 +208,10 @@ def _cover_parts(
             limit=1,
             max_words=settings.max_quote_words,
             every_supporting=False,
+            adds=_adds(ask.text),
         )
         if found:
-            chosen.append(found[0])
+            chosen = merged(chosen, found[0])
         else:
             uncovered.append(ask.text)
     return chosen[: settings.max_answer_sentences], uncovered

@@ -107,21 +107,32 @@ def select_quotes(
         quote = attributed(sentence, candidates, max_words)
         if quote is None or any(_same_text(quote, q, candidates) for q in quotes):
             continue  # too long to attribute, or the same text in two passages
-        joined = next((q for q in quotes if _touches(quote, q)), None)
-        if joined is None and quotes and about is not None and not about(quote.text(candidates)):
+        joins = any(_touches(quote, q) for q in quotes)
+        if not joins and quotes and about is not None and not about(quote.text(candidates)):
             continue  # a further, separate quote about another actor
-        if joined is not None:
-            # "China …. It has jointly developed …": one span, not two overlapping quotes.
-            quotes[quotes.index(joined)] = Quote(
-                joined.candidate, min(joined.first, quote.first), max(joined.last, quote.last),
-                max(joined.probability, quote.probability),
-            )  # fmt: skip
-            continue
-        quotes.append(quote)
+        quotes = merged(quotes, quote)
     return [
         _continued(q, ranked, candidates, floor - CONTINUATION_MARGIN, max_words, adds)
         for q in quotes
     ]
+
+
+def merged(quotes: Sequence[Quote], quote: Quote) -> list[Quote]:
+    """`quotes` with `quote` added: joined to one it overlaps or adjoins in the same passage
+    ("China …. It has jointly developed …" is one span, not two overlapping quotes)."""
+    joined = next((q for q in quotes if _touches(quote, q)), None)
+    if joined is None:
+        return [*quotes, quote]
+    one = Quote(
+        joined.candidate, min(joined.first, quote.first), max(joined.last, quote.last),
+        max(joined.probability, quote.probability),
+    )  # fmt: skip
+    return [one if q is joined else q for q in quotes]
+
+
+def covers(quote: Quote, candidate: int, position: int) -> bool:
+    """Whether `quote` quotes sentence `position` of candidate `candidate`."""
+    return quote.candidate == candidate and quote.first <= position <= quote.last
 
 
 def _continued(
