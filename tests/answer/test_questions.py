@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from qa.answer.questions import is_list_question, plan_question
+from qa.answer.questions import asked_words, asks_for_deeds, is_list_question, plan_question
+from qa.retrieval.lexical import content_terms
 
 
 @pytest.mark.parametrize(
@@ -70,3 +71,28 @@ def test_questions_single_ask_with_and_is_not_split() -> None:
 )
 def test_questions_ask_lacks_detail(question: str, evidence: str, lacks: bool) -> None:
     assert plan_question(question).asks[0].lacks_detail(evidence) is lacks
+
+
+@pytest.mark.parametrize(
+    ("question", "deeds"),
+    [
+        ("What do photosynthetic carotenoids do?", True),
+        ("What has China done in international standard setting?", True),
+        ("What is Korea doing for hydrogen?", True),
+        ("What does the Indian government promote for its EV industry?", False),
+        ("What does the author recommend for Taiwan?", False),
+        ("How do companies do business abroad?", False),
+    ],
+)
+def test_questions_recognise_a_question_about_what_someone_does(question: str, deeds: bool) -> None:
+    assert asks_for_deeds(question) is deeds
+
+
+def test_questions_terms_are_content_words_and_recommendations_add_theirs() -> None:
+    # Question words and auxiliaries are no terms an answer must say.
+    assert content_terms("What kind of standards does Japan want?") == [
+        "kind", "standard", "japan", "want",
+    ]  # fmt: skip
+    recommended = content_terms(asked_words("What does the author recommend for Taiwan?"))
+    assert {"suggest", "propos", "urg"} <= set(recommended)
+    assert "suggest" not in content_terms(asked_words("What does Taiwan offer?"))

@@ -3,12 +3,13 @@ sentences rank by term coverage alone and each case is predictable by hand."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pytest
 
 from qa.answer.compose import compose_answer
+from qa.answer.scoring import EvidenceOf
 from qa.chunking import split_sentences
 from qa.config import Settings
 from qa.models import Answer, Passage
@@ -34,6 +35,23 @@ def _evidence(question: str, candidates: Sequence[Candidate]) -> Evidence:
     return Evidence(np.zeros(dim, dtype=np.float32), vectors, {})
 
 
+def _cosines(by_start: Mapping[str, float]) -> EvidenceOf:
+    """Evidence in which a sentence starting with a key of `by_start` has that cosine with
+    the question, and every other sentence 0."""
+
+    def evidence(question: str, candidates: Sequence[Candidate]) -> Evidence:
+        query = np.eye(8, dtype=np.float32)[0]
+        vectors = []
+        for c in candidates:
+            rows = np.zeros((len(c.passage.sentences), 8), dtype=np.float32)
+            for j, text in enumerate(c.passage.sentence_texts()):
+                rows[j] = query * next((v for k, v in by_start.items() if text.startswith(k)), 0)
+            vectors.append(rows)
+        return Evidence(query, vectors, {})
+
+    return evidence
+
+
 def _candidate(rank: int, text: str, start: int = 0, document: str = "doc") -> Candidate:
     passage = Passage(
         id=f"p{rank}",
@@ -49,7 +67,11 @@ def _candidate(rank: int, text: str, start: int = 0, document: str = "doc") -> C
 
 
 def _ask(
-    question: str, texts: Sequence[str], starts: Sequence[int] = (), **settings: object
+    question: str,
+    texts: Sequence[str],
+    starts: Sequence[int] = (),
+    evidence: EvidenceOf = _evidence,
+    **settings: object,
 ) -> Answer:
     starts = starts or [1000 * i for i in range(len(texts))]
     candidates = [
@@ -59,7 +81,7 @@ def _ask(
     return compose_answer(
         question,
         lambda n: candidates[:n],
-        _evidence,
+        evidence,
         Settings(**values),  # type: ignore[arg-type]
         k=len(candidates),
     )
@@ -229,8 +251,10 @@ def test_selection_a_demonym_covers_the_country_the_question_names() -> None:
 def test_selection_continuation_that_adds_nothing_asked_is_left_out() -> None:
     # "In addition, it promotes …" is about Korea too, but says nothing of the forum the
     # question asks for: the answer stops at the sentence that names it.
+    # The forum sentence ranks well above the one after it.
+    evidence = _cosines({"It has strengthened": 0.3})
     question = "Which hydrogen economy standards forum did Korea set up?"
-    answer = _ask(question, [KOREA], abstain_threshold=0.3)
+    answer = _ask(question, [KOREA], evidence=evidence, abstain_threshold=0.3)
     assert answer.answered
     assert answer.answer.endswith("hydrogen economy standards forum. [1]")
     assert "small and medium-sized" not in answer.answer
@@ -263,7 +287,8 @@ def test_selection_a_recommendation_answers_what_is_recommended() -> None:
         "partners. It also raised fuel consumption standards."
     )
     question = "What does the author recommend for Taiwan's component makers?"
-    answer = _ask(question, [text], abstain_threshold=0.3)
+    evidence = _cosines({"Taiwan's": 0.3})  # the sentences after it rank well below
+    answer = _ask(question, [text], evidence=evidence, abstain_threshold=0.3)
     assert answer.answered and "public-private platform" in answer.answer
     assert "fuel consumption" not in answer.answer
 
@@ -300,3 +325,14 @@ def test_selection_multi_part_answer_never_repeats_a_sentence() -> None:
     assert "15 global standards" in answer.answer
     [citation] = answer.citations
     assert [text[a:b] for a, b in citation.spans] == [citation.quote]
+
+
+def test_selection_continuation_scoring_close_joins_though_it_repeats_no_word() -> None:
+    # "He was installed as the emperor (Emperor Wenzong)" says none of the question's
+    # words, but ranks close to the sentence it continues: it is the answer.
+    text = (
+        "Tugh Temur was recalled to Khanbaliq by the commander. He was installed as the "
+        "emperor (Emperor Wenzong) in Khanbaliq."
+    )
+    answer = _ask("What was Tugh Temur's imperial title?", [text], abstain_threshold=0.3)
+    assert answer.answered and "Emperor Wenzong" in answer.answer

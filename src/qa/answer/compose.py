@@ -17,6 +17,7 @@ from qa.answer.language import foreign_language, language_name
 from qa.answer.questions import (
     QuestionPlan,
     asked_words,
+    asks_for_deeds,
     document_ask,
     named_actors,
     plan_question,
@@ -33,7 +34,7 @@ from qa.answer.selection import Quote, covers, merged, select_quotes
 from qa.attribution import is_introduction
 from qa.config import Settings
 from qa.models import AbstentionReason, Answer, Citation
-from qa.retrieval.lexical import tokenize
+from qa.retrieval.lexical import content_terms, tokenize
 from qa.retrieval.retriever import Candidate, to_hit
 
 NOT_COVERED = "The documents do not cover this question."
@@ -253,11 +254,14 @@ def _adds(question: str) -> Callable[[Sequence[str], str], bool]:
     """Whether a further sentence says something the question asks that the quote so far
     does not: one of its terms, stemmed ("In addition, it promotes SMEs …" adds nothing
     to a quote that already names Korea's hydrogen forum). After a sentence that only
-    introduces its subject ("There are about thirty …"), what follows is the answer."""
-    asked = set(tokenize([asked_words(question)])[0])
+    introduces its subject ("There are about thirty …"), or when the question asks what its
+    subject does ("What has China done …?"), what follows is the answer."""
+    asked = set(content_terms(asked_words(question)))
+
+    deeds = asks_for_deeds(question)
 
     def adds(said: Sequence[str], more: str) -> bool:
-        if is_introduction(said[-1]):
+        if deeds or is_introduction(said[-1]):
             return True
         had, new = tokenize([" ".join(said), more])
         return bool(asked.intersection(new).difference(had))

@@ -190,7 +190,21 @@ def document_ask(question: str) -> str | None:
 _RECOMMENDATION_ASK = re.compile(
     r"\b(?:recommend|suggest|propos|advis|advoc|urg)\w*|\bcall\w* for\b", _I
 )
-RECOMMENDATION_WORDS = "recommend suggest propose advise advocate urge should call for"
+RECOMMENDATION_WORDS = "recommend suggest propose advise advocate urge call for"
+
+
+# "What do carotenoids do?", "What has China done in …?": the question's verb is "do", so
+# whatever its subject is said to do answers it, in whatever words.
+_DEEDS_ASK = re.compile(
+    r"^\s*what\s+(?:do|does|did|has|have|had|is|are|was|were|will|would|can|could|should)"
+    r"\s+\S.*?\s(?:do|done|doing)\b",
+    _I,
+)
+
+
+def asks_for_deeds(question: str) -> bool:
+    """True for a question about what its subject does ("What has China done in …?")."""
+    return bool(_DEEDS_ASK.match(question))
 
 
 def asked_words(question: str) -> str:

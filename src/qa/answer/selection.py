@@ -17,7 +17,9 @@ from qa.retrieval.retriever import Candidate
 SUPPORT_MARGIN = 0.1
 LIST_MARGIN = 0.3
 # A sentence that continues a quote about the same subject ("… They have also …") joins it
-# within this margin, if it says more of what the question asks.
+# within the first margin (below the support floor); below the second, only if it says
+# more of what the question asks.
+CLOSE_CONTINUATION_MARGIN = 0.2
 CONTINUATION_MARGIN = 0.4
 
 
@@ -111,10 +113,7 @@ def select_quotes(
         if not joins and quotes and about is not None and not about(quote.text(candidates)):
             continue  # a further, separate quote about another actor
         quotes = merged(quotes, quote)
-    return [
-        _continued(q, ranked, candidates, floor - CONTINUATION_MARGIN, max_words, adds)
-        for q in quotes
-    ]
+    return [_continued(q, ranked, candidates, floor, max_words, adds) for q in quotes]
 
 
 def merged(quotes: Sequence[Quote], quote: Quote) -> list[Quote]:
@@ -143,15 +142,16 @@ def _continued(
     max_words: int,
     adds: Callable[[Sequence[str], str], bool] | None = None,
 ) -> Quote:
-    """`quote` extended over the following sentences that refer back to its subject, up
-    to the last of them that `adds` (when given) says the question needs."""
+    """`quote` extended over the following sentences that refer back to its subject and
+    score within the continuation margins of `floor`: up to the last that scores close,
+    or that `adds` (when given) says tells what the question asks."""
     passage = candidates[quote.candidate].passage
     sentences = passage.sentence_texts()
     scores = {s.position: s for s in ranked if s.candidate == quote.candidate}
     last = end = quote.last
     while end + 1 < len(sentences):
         following = scores.get(end + 1)
-        if following is None or following.score < floor or following.label:
+        if following is None or following.score < floor - CONTINUATION_MARGIN or following.label:
             break
         if not is_bare_reference(sentences[end + 1]):
             break
@@ -159,7 +159,8 @@ def _continued(
         if len(longer.text(candidates).split()) > max_words:
             break
         end += 1
-        if adds is None or adds(sentences[quote.first : last + 1], sentences[end]):
+        close = following.score >= floor - CLOSE_CONTINUATION_MARGIN
+        if close or adds is None or adds(sentences[quote.first : last + 1], sentences[end]):
             last = end
     return Quote(quote.candidate, quote.first, last, quote.probability)
 

@@ -43,6 +43,23 @@ def tokenize(texts: Sequence[str]) -> list[list[str]]:
     return [list(t) for t in tokens]
 
 
+def content_terms(text: str) -> list[str]:
+    """The stemmed content words of a question, once each: `tokenize` with NLTK's fuller
+    English stop-word list (bm25s's `STOPWORDS_EN_PLUS`), so that "what", "does", "how"
+    and "which" are not words an answer sentence must say."""
+    import bm25s
+    from bm25s.stopwords import STOPWORDS_EN_PLUS
+
+    tokens = bm25s.tokenize(
+        [_YEAR_JOIN.sub(" ", text)],
+        stopwords=list(STOPWORDS_EN_PLUS),
+        stemmer=_stemmer(),
+        return_ids=False,
+        show_progress=False,
+    )
+    return list(dict.fromkeys(tokens[0]))
+
+
 def document_label(title: str, source: str) -> str:
     """The words that name a document: its title, then its file name as words.
 
