@@ -199,9 +199,11 @@ def _cover_parts(
             for s in judge.rank(ask.text, candidates, evidence_of)
             if not (settings.answer_checks and ask.lacks_detail(s.text))
         ]
-        answering = [s for s in ranked if s.probability >= judge.threshold]
-        if any(covers(q, s.candidate, s.position) for q in chosen for s in answering[:1]):
-            continue  # an earlier quote answers this ask too
+        best_for_ask = next((s for s in ranked if s.probability >= judge.threshold), None)
+        if best_for_ask is not None and any(
+            covers(q, best_for_ask.candidate, best_for_ask.position) for q in chosen
+        ):
+            continue  # an earlier quote holds this ask's best sentence
         found = select_quotes(
             ranked,
             candidates,
@@ -257,7 +259,6 @@ def _adds(question: str) -> Callable[[Sequence[str], str], bool]:
     introduces its subject ("There are about thirty …"), or when the question asks what its
     subject does ("What has China done …?"), what follows is the answer."""
     asked = set(content_terms(asked_words(question)))
-
     deeds = asks_for_deeds(question)
 
     def adds(said: Sequence[str], more: str) -> bool:

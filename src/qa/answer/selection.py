@@ -17,8 +17,8 @@ from qa.retrieval.retriever import Candidate
 SUPPORT_MARGIN = 0.1
 LIST_MARGIN = 0.3
 # A sentence that continues a quote about the same subject ("… They have also …") joins it
-# within the first margin (below the support floor); below the second, only if it says
-# more of what the question asks.
+# when it scores at most CLOSE_CONTINUATION_MARGIN below the support floor; down to
+# CONTINUATION_MARGIN below it, only if it says more of what the question asks.
 CLOSE_CONTINUATION_MARGIN = 0.2
 CONTINUATION_MARGIN = 0.4
 
