@@ -336,3 +336,18 @@ def test_selection_continuation_scoring_close_joins_though_it_repeats_no_word() 
     )
     answer = _ask("What was Tugh Temur's imperial title?", [text], abstain_threshold=0.3)
     assert answer.answered and "Emperor Wenzong" in answer.answer
+
+
+def test_selection_list_member_must_say_a_word_of_the_question() -> None:
+    # Both further sentences are about Taiwan and rank within the list margin; only the
+    # one that says "incentives" is one of the incentives asked for.
+    text = (
+        "The Taiwanese government offers incentives for the purchase of EV. "
+        "Taiwan can become the best partner of the vehicle supply chain. "
+        "Taiwan also offers tax incentives to automakers."
+    )
+    answer = _ask(
+        "What incentives does the Taiwanese government offer?", [text], abstain_threshold=0.3
+    )
+    assert answer.answered and "tax incentives" in answer.answer
+    assert "best partner" not in answer.answer

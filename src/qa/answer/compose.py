@@ -141,6 +141,7 @@ def compose_answer(
             every_supporting=plan.is_list,
             about=_about(plan.question),
             adds=None if plan.is_list else _adds(plan.question),
+            mentions=_mentions(plan.question),
         )
     if not quotes:
         return _abstain(question, candidates, "no_evidence", NOT_COVERED, best)
@@ -268,6 +269,15 @@ def _adds(question: str) -> Callable[[Sequence[str], str], bool]:
         return bool(asked.intersection(new).difference(had))
 
     return adds
+
+
+def _mentions(question: str) -> Callable[[str], bool]:
+    """Whether a text says a content word of the question (stemmed): a list question's
+    further sentences must, so that one about the same actor but not the asked thing
+    ("Taiwan can become the best partner …" for "What incentives does Taiwan offer?") is
+    not quoted as one of the set."""
+    asked = set(content_terms(question))
+    return lambda text: bool(asked.intersection(tokenize([text])[0]))
 
 
 def _missing_names(

@@ -87,6 +87,7 @@ def select_quotes(
     every_supporting: bool,
     about: Callable[[str], bool] | None = None,
     adds: Callable[[Sequence[str], str], bool] | None = None,
+    mentions: Callable[[str], bool] | None = None,
 ) -> list[Quote]:
     """The quotes that answer: the best sentence, and those scoring nearly as well (or, for
     a list question, every sentence over `threshold`), at most `limit`, none overlapping.
@@ -96,6 +97,8 @@ def select_quotes(
     someone else and is left out. `adds(said, more)`, when given, says whether a sentence
     `more` that continues a quote's sentences `said` tells what the question asks and
     they do not; a continuation that does not is filler about the same subject.
+    `mentions(text)`, when given, says whether a sentence says a word of the question: a
+    list question's further sentences must.
     """
     if not ranked or ranked[0].probability < threshold:
         return []
@@ -109,6 +112,8 @@ def select_quotes(
         quote = attributed(sentence, candidates, max_words)
         if quote is None or any(_same_text(quote, q, candidates) for q in quotes):
             continue  # too long to attribute, or the same text in two passages
+        if every_supporting and quotes and mentions is not None and not mentions(sentence.text):
+            continue  # a further member of the set says none of the question's words
         joins = any(_touches(quote, q) for q in quotes)
         if not joins and quotes and about is not None and not about(quote.text(candidates)):
             continue  # a further, separate quote about another actor
