@@ -18,7 +18,7 @@ from functools import lru_cache
 from qa.actors import find_actors
 from qa.answer.questions import named_actors
 from qa.answer.scorer import SentenceScorer
-from qa.attribution import antecedent, is_bare_reference, subject_actors
+from qa.attribution import antecedent, subject_actors
 from qa.ingest.normalize import CELL_SEPARATOR
 from qa.retrieval.lexical import tokenize
 from qa.retrieval.retriever import Candidate, Evidence
@@ -131,8 +131,8 @@ def _inherited_actor_tokens(texts: tuple[str, ...]) -> tuple[frozenset[str], ...
     found = []
     for j, text in enumerate(texts):
         tokens = _actor_tokens(text)
-        if is_bare_reference(text) and (first := antecedent(texts, j)) not in (None, j):
-            assert first is not None
+        first = antecedent(texts, j)  # j itself unless the sentence points back
+        if first is not None and first != j:
             tokens |= {ACTOR_TOKEN + a for a in subject_actors(texts, first)}
         found.append(tokens)
     return tuple(found)
