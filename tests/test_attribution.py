@@ -31,6 +31,7 @@ from qa.ingest.corpus import read_document
         "Moreover, they signed a memorandum.",
         "It is suggested that the government can use dialogue platforms.",
         "The Council established through this cooperation will formulate standards.",
+        "First demonstrated in 1973, it was developed to explore alternatives.",
     ],
 )
 def test_attribution_detects_bare_references(sentence: str) -> None:
@@ -46,6 +47,7 @@ def test_attribution_detects_bare_references(sentence: str) -> None:
         "In addition to promoting incentives, the Taiwanese government raised standards.",
         "The government of Japan funds batteries.",
         "It is suggested that Japan should invest.",
+        "It is usually recognized that lawbreaking must be publicly announced.",
         "Key Fields of International Cooperation in the New Vehicle Industry",
     ],
 )
@@ -175,3 +177,33 @@ def test_attribution_antecedent_may_be_a_proper_name_not_only_an_actor() -> None
     # sentence's own first capital is no name.
     assert antecedent(["The deals cover batteries.", "It also set up a forum."], 1) is None
     assert antecedent(["Advances in algebra were made.", "It spread widely."], 1) is None
+
+
+def test_attribution_antecedent_walks_over_sentences_that_name_no_one() -> None:
+    # "This relationship" is the Normans' contact with England, two sentences back.
+    normans = [
+        "The Normans were in contact with England from an early date.",
+        "Not only were their original Viking brethren still ravaging the English coasts.",
+        "This relationship eventually produced closer ties of blood.",
+    ]
+    assert antecedent(normans, 2) == 0
+    seed = [
+        "The Korean government is cooperating with Australia.",
+        "The deals cover batteries.",
+        "It also set up a forum.",
+    ]
+    assert antecedent(seed, 2) == 0
+    assert subject_actors(seed, 2) == ["kor"]
+    assert antecedent(seed, 2, max_back=1) is None
+
+
+def test_attribution_a_passage_name_is_a_proper_subject_even_first() -> None:
+    zhu = [
+        "The mathematician Zhu Shijie solved simultaneous equations.",
+        "Zhu used a method of elimination.",
+        "His method is described in the Jade Mirror of the Four Unknowns.",
+    ]
+    assert antecedent(zhu, 2) == 1
+    # A first word the passage also writes in lower case is no name.
+    advances = ["Advances were made in algebra.", "These advances spread.", "It grew."]
+    assert antecedent(advances, 2) is None

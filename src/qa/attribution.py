@@ -20,13 +20,18 @@ _LEADING = re.compile(
     r"for instance|as a result|therefore|thus|hence|finally|lastly|first|second|third)\s*,\s*"
     r"|(?:in addition to|if|when|while|although|though|since|as|because|after|before|"
     r"through|by|with|under|despite|unlike|following|given|based on|to|in|on|for|from|"
-    r"during|within|according to|apart from|besides)\b[^,;]{0,200},\s*)",
+    r"during|within|according to|apart from|besides)\b[^,;]{0,200},\s*"
+    # a participial lead before a pronoun subject: "First demonstrated in 1973, it was …",
+    # "Dubbed Skylab, it …", "Having spent time …, he …"
+    r"|(?:first|once|originally|later|\w+ly)?\s*(?:\w+(?:ed|en|wn|ing)|built|held|made|"
+    r"led|set|born|written|given|seen)\b[^,;]{0,120},\s*(?=(?:it|they|he|she)\s))",
     re.IGNORECASE,
 )
 _CONJUNCTION = re.compile(r"^(?:and|but|while|whereas|or|yet)\s+", re.IGNORECASE)
-# "It is suggested that the government …": the subject is in the that-clause.
+# "It is suggested that the government …", "It is usually recognized that lawbreaking …":
+# the subject is in the that-clause.
 _EXPLETIVE = re.compile(
-    r"^it\s+(?:is|was|has been|will be|would be|seems|appears)\s+(?:\w+\s+)?that\s+",
+    r"^it\s+(?:is|was|has been|will be|would be|seems|appears)\s+(?:\w+\s+){0,2}that\s+",
     re.IGNORECASE,
 )
 _EXISTENTIAL = re.compile(r"^there\s+(?:is|are|was|were|exists?|existed)\b", re.IGNORECASE)
@@ -162,29 +167,51 @@ def is_introduction(sentence: str) -> bool:
 def antecedent(sentences: Sequence[str], index: int, *, max_back: int = 3) -> int | None:
     """Index of the sentence a bare-reference sentence refers back to, or None.
 
-    Walks back over other bare-reference sentences, at most `max_back` sentences, to the
-    nearest one whose subject names an actor or is a proper name ("Sir Charles Lyell
-    first published …", "The CYCLADES network was …"). A sentence that is not a bare
-    reference is its own antecedent. None when the nearest other sentence names no one
+    Walks back, at most `max_back` sentences, over other bare-reference sentences and
+    sentences whose subject names no one, to the nearest one whose subject names an actor
+    or is a proper name ("Sir Charles Lyell first published …", "The CYCLADES network
+    was …", "Zhu used …" where the passage writes "Zhu" only as a name). A sentence that
+    is not a bare reference is its own antecedent. None when no such sentence is near
     ("The deals cover batteries. It also set up a forum.": "It" is not the deals).
     """
     if not is_bare_reference(sentences[index]):
         return index
+    names: frozenset[str] | None = None
     for earlier in range(index - 1, max(-1, index - 1 - max_back), -1):
         if is_bare_reference(sentences[earlier]):
             continue
         text = sentences[earlier].strip()
         clause = text[_strip_lead(text) :]
-        return earlier if _named_subject(clause) or _proper_subject(clause) else None
+        if names is None:
+            names = _passage_names(sentences)
+        if _named_subject(clause) or _proper_subject(clause, names):
+            return earlier
     return None
 
 
-def _proper_subject(clause: str) -> bool:
+def _passage_names(sentences: Sequence[str]) -> frozenset[str]:
+    """Words the passage writes only capitalised, and at least once inside a sentence: its
+    proper names ("Zhu"), not a sentence's own first capital ("Advances", "The")."""
+    capitalised: set[str] = set()
+    lowercase: set[str] = set()
+    for sentence in sentences:
+        for number, word in enumerate(re.findall(r"[^\W\d_][\w'’-]*", sentence)):
+            if word[0].islower():
+                lowercase.add(word)
+            elif number > 0:
+                capitalised.add(word)
+    return frozenset(w for w in capitalised if w.lower() not in lowercase)
+
+
+def _proper_subject(clause: str, names: frozenset[str] = frozenset()) -> bool:
     """True when the clause opens with a proper name: among its first
-    `_PROPER_SUBJECT_WORDS` words, a capitalised word after the first, or a first word
-    in capitals ("NASA"). A sentence's own first capital is no name ("Advances in …")."""
+    `_PROPER_SUBJECT_WORDS` words, a capitalised word after the first, a first word in
+    capitals ("NASA"), or a first word that is one of the passage's `names`. A sentence's
+    own first capital is otherwise no name ("Advances in …")."""
     words = clause.split()[:_PROPER_SUBJECT_WORDS]
     if words and len(words[0]) > 1 and words[0].isupper():
+        return True
+    if words and words[0].strip(",;:'’\"()") in names:
         return True
     return any(w[:1].isupper() for w in words[1:])
 
