@@ -182,9 +182,11 @@ def antecedent(sentences: Sequence[str], index: int, *, max_back: int = 3) -> in
             continue
         text = sentences[earlier].strip()
         clause = text[_strip_lead(text) :]
-        if names is None:
+        if _named_subject(clause):
+            return earlier
+        if names is None:  # only for a subject that names no actor, once per call
             names = _passage_names(sentences)
-        if _named_subject(clause) or _proper_subject(clause, names):
+        if _proper_subject(clause, names):
             return earlier
     return None
 
@@ -203,7 +205,7 @@ def _passage_names(sentences: Sequence[str]) -> frozenset[str]:
     return frozenset(w for w in capitalised if w.lower() not in lowercase)
 
 
-def _proper_subject(clause: str, names: frozenset[str] = frozenset()) -> bool:
+def _proper_subject(clause: str, names: frozenset[str]) -> bool:
     """True when the clause opens with a proper name: among its first
     `_PROPER_SUBJECT_WORDS` words, a capitalised word after the first, a first word in
     capitals ("NASA"), or a first word that is one of the passage's `names`. A sentence's
