@@ -186,6 +186,50 @@ def test_selection_misspelt_name_is_forgiven() -> None:
     assert answer.answered and "hydrogen economy standards forum" in answer.answer
 
 
+def test_selection_bloc_does_not_speak_for_its_members() -> None:
+    eu = (
+        "The EU has set up a battery alliance with its partners. It funds research on "
+        "solid-state battery cells."
+    )
+    answer = _ask("What does Germany fund in battery research?", [eu])
+    assert not answer.answered and answer.reason == "unsupported_detail"
+    assert "Germany" in (answer.message or "")
+    # A member does speak for its bloc: asked about ASEAN, Thailand's sentence answers.
+    answer = _ask("How does ASEAN attract foreign investment?", [PHILIPPINES])
+    assert answer.answered and "Thailand attracts foreign investment" in answer.answer
+
+
+def test_selection_word_the_passage_says_is_no_misspelt_name() -> None:
+    # "Karenia" is close to "Armenia", but the passage says "Karenia" as the question does.
+    text = "Karlodinium and Karenia probably took up different heterokontophytes."
+    answer = _ask("What did Karenia take up?", [text])
+    assert answer.answered and answer.answer == f"{text} [1]"
+
+
+def test_selection_spaced_initials_name_the_country() -> None:
+    text = "All of the U. S. flags left on the Moon were found to still be standing."
+    answer = _ask("Are the U.S. flags left on the Moon still standing?", [text])
+    assert answer.answered and answer.answer == f"{text} [1]"
+
+
+THEME = (
+    "The original theme was composed by Ron Grainer and realised by Delia Derbyshire. "
+    "The theme was replaced by Dominic Glynn's arrangement for the serial in season 23 "
+    "(1986)."
+)
+
+
+def test_selection_answers_from_the_sentence_saying_the_figure_asked_for() -> None:
+    # The first sentence ranks best but does not say 1986; the one that does answers.
+    evidence = _cosines({"The original theme": 0.9, "The theme was": 0.7})
+    answer = _ask("Who created the theme used in 1986?", [THEME], evidence=evidence)
+    assert answer.answered and "Dominic Glynn" in answer.answer
+    assert "Ron Grainer" not in answer.answer
+    # No sentence says the figure: the answer is still withheld, with its reason.
+    answer = _ask("Who created the theme used in 1993?", [THEME], evidence=evidence)
+    assert not answer.answered and answer.reason == "unsupported_detail"
+
+
 def test_selection_other_language_abstains_with_reason() -> None:
     answer = _ask("中国在自动驾驶方面与谁合作?", [CHINA])
     assert not answer.answered and answer.reason == "language"

@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from qa.actors import find_actors, related_ids
+from qa.actors import actor, find_actors, related_ids
 from qa.answer.language import foreign_language, language_name
 from qa.answer.questions import (
     QuestionPlan,
@@ -132,17 +132,28 @@ def compose_answer(
             candidates, ranked = _read_on(
                 plan, retrieve, evidence_of, settings, judge, candidates, ranked
             )
-        quotes = select_quotes(
-            ranked,
-            candidates,
-            threshold=judge.threshold,
-            limit=settings.max_list_sentences if plan.is_list else settings.max_answer_sentences,
-            max_words=settings.max_quote_words,
-            every_supporting=plan.is_list,
-            about=_about(plan.question),
-            adds=None if plan.is_list else _adds(plan.question),
-            mentions=_mentions(plan.question),
-        )
+
+        limit = settings.max_list_sentences if plan.is_list else settings.max_answer_sentences
+
+        def choose(sentences: Sequence[ScoredSentence]) -> list[Quote]:
+            return select_quotes(
+                sentences,
+                candidates,
+                threshold=judge.threshold,
+                limit=limit,
+                max_words=settings.max_quote_words,
+                every_supporting=plan.is_list,
+                about=_about(plan.question),
+                adds=None if plan.is_list else _adds(plan.question),
+                mentions=_mentions(plan.question),
+            )
+
+        quotes = choose(ranked)
+        if quotes and settings.answer_checks and not _says_what_is_named(plan, candidates, quotes):
+            # The best sentences lack a name or a figure the question says ("in 1986"):
+            # answer from those that say it, if they answer too.
+            saying = [s for s in ranked if _says_what_is_named(plan, candidates, [_alone(s)])]
+            quotes = choose(saying) or quotes
     if not quotes:
         return _abstain(question, candidates, "no_evidence", NOT_COVERED, best)
     if not settings.answer_checks:
@@ -152,9 +163,7 @@ def compose_answer(
             f"{NOT_COVERED[:-1]}: they do not mention {', '.join(missing)} in connection with it."
         )
         return _abstain(question, candidates, "unsupported_detail", message, best)
-    if not plan.is_multipart and plan.asks[0].lacks_detail(
-        " ".join(q.context(candidates) for q in quotes)
-    ):
+    if _lacks_detail(plan, candidates, quotes):
         message = f"{NOT_COVERED[:-1]}: they do not give the figure, date or ranking it asks for."
         return _abstain(question, candidates, "unsupported_detail", message, best)
     return _answer(question, plan, quotes, candidates, uncovered, best)
@@ -280,19 +289,58 @@ def _mentions(question: str) -> Callable[[str], bool]:
     return lambda text: bool(asked.intersection(tokenize([text])[0]))
 
 
+def _says_what_is_named(
+    plan: QuestionPlan, candidates: Sequence[Candidate], quotes: Sequence[Quote]
+) -> bool:
+    """Whether `quotes` (or their passages, for names) say the names and figures the
+    question does."""
+    evidence = " ".join(q.context(candidates) for q in quotes)
+    return not (
+        _missing_names(plan.question, candidates, quotes)
+        or any(ask.lacks_figures(evidence) for ask in plan.asks)
+    )
+
+
+def _lacks_detail(
+    plan: QuestionPlan, candidates: Sequence[Candidate], quotes: Sequence[Quote]
+) -> bool:
+    """Whether `quotes` lack the figure, date or ranking a one-ask question is for."""
+    return not plan.is_multipart and plan.asks[0].lacks_detail(
+        " ".join(q.context(candidates) for q in quotes)
+    )
+
+
+def _alone(sentence: ScoredSentence) -> Quote:
+    return Quote(sentence.candidate, sentence.position, sentence.position, sentence.probability)
+
+
+# "U. S." is how some texts space the initials of "U.S.".
+_SPACED_INITIALS = re.compile(r"\b([A-Z])\. (?=[A-Z]\.)")
+
+
 def _missing_names(
     question: str, candidates: Sequence[Candidate], quotes: Sequence[Quote]
 ) -> list[str]:
     """Countries, blocs and organisations the question names that the cited passages never
-    mention (a bloc is mentioned by its members too; typos in the question are forgiven)."""
+    mention. A bloc is mentioned by its members too, a member not by its bloc. Typos in the
+    question are forgiven, but a word the passages say as the question does is no typo:
+    "Karenia" is not Armenia."""
     asked = named_actors(question)
     if not asked:
         return []
     cited = " ".join(candidates[c].passage.text for c in {q.candidate for q in quotes})
+    cited = _SPACED_INITIALS.sub(r"\1.", cited)
     present: set[str] = set()
     for mention in find_actors(cited):
-        present |= related_ids(mention.actor_id) | {mention.actor_id}
-    return [surface for actor_id, surface in asked.items() if actor_id not in present]
+        # A member speaks for its bloc, not a bloc for each member: an EU deal is no
+        # evidence of what Germany does.
+        present |= related_ids(mention.actor_id) - set(actor(mention.actor_id).members)
+    said = set(re.findall(r"[\w.'-]+", cited))
+    return [
+        surface
+        for actor_id, surface in asked.items()
+        if actor_id not in present and surface.strip(",.;:'\"()?") not in said
+    ]
 
 
 def _answer(

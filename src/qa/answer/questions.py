@@ -83,11 +83,15 @@ class Ask:
     def lacks_detail(self, evidence: str) -> bool:
         """True when `evidence` lacks the figure, date or ranking this ask is for."""
         return (
-            bool(self.numbers and not any(n in evidence for n in self.numbers))
+            self.lacks_figures(evidence)
             or (self.wants_number and not _NUMBER.search(evidence))
             or (self.wants_date and not _DATE.search(evidence))
             or (self.wants_superlative and not _SUPERLATIVE.search(evidence))
         )
+
+    def lacks_figures(self, evidence: str) -> bool:
+        """True when the question names figures ("in 1986") and `evidence` says none."""
+        return bool(self.numbers) and not any(n in evidence for n in self.numbers)
 
 
 @dataclass(frozen=True)
