@@ -207,3 +207,25 @@ def test_attribution_a_passage_name_is_a_proper_subject_even_first() -> None:
     # A first word the passage also writes in lower case is no name.
     advances = ["Advances were made in algebra.", "These advances spread.", "It grew."]
     assert antecedent(advances, 2) is None
+
+
+def test_attribution_demonstrative_noun_points_back_to_the_sentence_that_says_it() -> None:
+    earth = [
+        "Seismologists use the arrival times of seismic waves to image the Earth's interior.",
+        "Early advances in this field showed the existence of a liquid outer core.",
+        "These advances led to a layered model of the Earth, with a crust on top.",
+    ]
+    assert antecedent(earth, 2) == 1
+    # A sentence that names its subject still wins over one that only says the noun ...
+    fund = [
+        "Korea launched a battery fund.",
+        "The fund invests in batteries.",
+        "This fund also invests in hydrogen.",
+    ]
+    assert antecedent(fund, 2) == 0
+    # ... a noun said with a determiner is itself a reference back, and a pronoun or a
+    # demonstrative with no noun ("This is …") has no noun to look for.
+    assert antecedent(fund[1:], 1) is None
+    assert antecedent(["Advances were made in algebra.", "It spread widely."], 1) is None
+    assert antecedent(["Tariffs were raised.", "This is also key."], 1) is None
+    assert antecedent(["Tariffs were raised.", "These tariffs hurt trade."], 1) == 0

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from qa.actors import ActorMention, find_actors
 
@@ -68,6 +69,11 @@ _CONJOINED_GAP = re.compile(
 )
 _PARTNER_CUE = re.compile(
     r"\b(?:with|alongside|between|among|participat\w*\s+in|partner\w*\s+of)\s+", re.IGNORECASE
+)
+# "These advances …" points back to the sentence that says "advances" without "the".
+_DEMONSTRATIVE = re.compile(r"^(?:this|these|such)\s+([a-z][a-z-]{3,})\b", re.IGNORECASE)
+_DETERMINERS = frozenset(
+    "the this these that those such its their his her our your".split()  # noqa: SIM905
 )
 _MAX_WORDS_BEFORE_SUBJECT = 4
 _MAX_WORDS_AFTER_CUE = 4
@@ -171,12 +177,17 @@ def antecedent(sentences: Sequence[str], index: int, *, max_back: int = 3) -> in
     sentences whose subject names no one, to the nearest one whose subject names an actor
     or is a proper name ("Sir Charles Lyell first published …", "The CYCLADES network
     was …", "Zhu used …" where the passage writes "Zhu" only as a name). A sentence that
-    is not a bare reference is its own antecedent. None when no such sentence is near
-    ("The deals cover batteries. It also set up a forum.": "It" is not the deals).
+    is not a bare reference is its own antecedent. Failing those, a demonstrative
+    subject's noun points back to the nearest sentence that says it without a determiner
+    ("Early advances in this field …. These advances led to …"). None when no such
+    sentence is near ("The deals cover batteries. It also set up a forum.": "It" is not
+    the deals).
     """
     if not is_bare_reference(sentences[index]):
         return index
     names: frozenset[str] | None = None
+    head = _demonstrative_head(sentences[index])
+    introduced: int | None = None
     for earlier in range(index - 1, max(-1, index - 1 - max_back), -1):
         if is_bare_reference(sentences[earlier]):
             continue
@@ -188,7 +199,36 @@ def antecedent(sentences: Sequence[str], index: int, *, max_back: int = 3) -> in
             names = _passage_names(sentences)
         if _proper_subject(clause, names):
             return earlier
-    return None
+        if introduced is None and head is not None and _introduces(text, head):
+            introduced = earlier
+    return introduced
+
+
+def _demonstrative_head(sentence: str) -> str | None:
+    """The stemmed noun a demonstrative subject points back to ("These advances …" gives
+    "advanc"), or None for a pronoun or a demonstrative with no noun ("This is …")."""
+    text = sentence.strip()
+    match = _DEMONSTRATIVE.match(text[_strip_lead(text) :])
+    if match is None or _AUXILIARY.fullmatch(match.group(1)):
+        return None
+    return _stem(match.group(1))
+
+
+def _introduces(sentence: str, head: str) -> bool:
+    """True when `sentence` says the noun `head` other than as a reference back to it
+    ("Early advances in this field …", not "The advances …" or "These advances …")."""
+    words = _words(sentence)
+    return any(
+        _stem(word) == head and (at == 0 or words[at - 1] not in _DETERMINERS)
+        for at, word in enumerate(words)
+    )
+
+
+@lru_cache(maxsize=4096)
+def _stem(word: str) -> str:
+    import Stemmer  # PyStemmer, the stemmer bm25s uses
+
+    return str(Stemmer.Stemmer("english").stemWord(word.lower()))
 
 
 def _passage_names(sentences: Sequence[str]) -> frozenset[str]:
