@@ -204,6 +204,9 @@ def test_selection_word_the_passage_says_is_no_misspelt_name() -> None:
     text = "Karlodinium and Karenia probably took up different heterokontophytes."
     answer = _ask("What did Karenia take up?", [text])
     assert answer.answered and answer.answer == f"{text} [1]"
+    text = "Different heterokontophytes were taken up by Karenia."
+    answer = _ask("What was taken up by Karenia?", [text])
+    assert answer.answered and answer.answer == f"{text} [1]"
 
 
 def test_selection_spaced_initials_name_the_country() -> None:

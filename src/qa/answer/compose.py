@@ -335,11 +335,11 @@ def _missing_names(
         # A member speaks for its bloc, not a bloc for each member: an EU deal is no
         # evidence of what Germany does.
         present |= related_ids(mention.actor_id) - set(actor(mention.actor_id).members)
-    said = set(re.findall(r"[\w.'-]+", cited))
+    said = {word.strip(".'-") for word in re.findall(r"[\w.'-]+", cited)}
     return [
         surface
         for actor_id, surface in asked.items()
-        if actor_id not in present and surface.strip(",.;:'\"()?") not in said
+        if actor_id not in present and surface.strip(",.;:'\"()?-") not in said
     ]
 
 
