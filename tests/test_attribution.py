@@ -229,3 +229,29 @@ def test_attribution_demonstrative_noun_points_back_to_the_sentence_that_says_it
     assert antecedent(["Advances were made in algebra.", "It spread widely."], 1) is None
     assert antecedent(["Tariffs were raised.", "This is also key."], 1) is None
     assert antecedent(["Tariffs were raised.", "These tariffs hurt trade."], 1) == 0
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "While etioplasts lack chlorophyll, they have a yellow chlorophyll precursor stocked.",
+        "As organisms exist throughout the world, their presence gives a relative age.",
+        "When angiosperm shoots are not exposed to light, they become etiolated.",
+    ],
+)
+def test_attribution_plural_pronoun_naming_its_own_lead_is_not_bare(sentence: str) -> None:
+    assert not is_bare_reference(sentence)
+    assert antecedent([sentence], 0) == 0
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "While these countries lack minerals, they have invested abroad.",  # a determiner
+        "When the talks stalled, they turned to Japan.",
+        "After the deal was signed, it set up a forum.",  # singular: "it" may be a country
+        "As a result, they launched a fund.",
+    ],
+)
+def test_attribution_pronoun_after_a_lead_without_its_referent_is_bare(sentence: str) -> None:
+    assert is_bare_reference(sentence)

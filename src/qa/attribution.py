@@ -75,6 +75,12 @@ _DEMONSTRATIVE = re.compile(r"^(?:this|these|such)\s+([a-z][a-z-]{3,})\b", re.IG
 _DETERMINERS = frozenset(
     "the this these that those such its their his her our your".split()  # noqa: SIM905
 )
+# "As organisms exist …, their presence …": the pronoun's referent leads its own sentence.
+_OWN_LEAD = re.compile(
+    r"^(?:while|whereas|although|though|since|as|because|when|whenever|if|once|unless)\s+"
+    r"((?:[a-z][\w-]*\s+){0,2}?[a-z][\w-]*[^s\W]s)\s[^;]{0,200}?,\s*(?:they|their|them)\b",
+    re.IGNORECASE,
+)
 _MAX_WORDS_BEFORE_SUBJECT = 4
 _MAX_WORDS_AFTER_CUE = 4
 _PROPER_SUBJECT_WORDS = 4
@@ -158,9 +164,16 @@ def is_bare_reference(sentence: str) -> bool:
     """
     text = sentence.strip()
     clause = text[_strip_lead(text) :]
-    if _named_subject(clause) or _SELF_REFERENCE.match(clause):
+    if _named_subject(clause) or _SELF_REFERENCE.match(clause) or _refers_to_own_lead(text):
         return False
     return _points_back(clause)
+
+
+def _refers_to_own_lead(text: str) -> bool:
+    """True for "While etioplasts lack chlorophyll, they have …": a plural pronoun after a
+    subordinate clause whose subject is a plural noun with no determiner, which it names."""
+    match = _OWN_LEAD.match(text)
+    return match is not None and not _DETERMINERS.intersection(_words(match.group(1)))
 
 
 def is_introduction(sentence: str) -> bool:

@@ -33,6 +33,7 @@ from qa.answer.scoring import (
 from qa.answer.selection import Quote, covers, merged, select_quotes
 from qa.attribution import is_introduction
 from qa.config import Settings
+from qa.ingest.normalize import CELL_SEPARATOR
 from qa.models import AbstentionReason, Answer, Citation
 from qa.retrieval.lexical import content_terms, tokenize
 from qa.retrieval.retriever import Candidate, to_hit
@@ -45,6 +46,8 @@ LIST_ROUNDS = 2
 RULE_THRESHOLD = 0.5
 # A question about the document itself, answered by the front-matter line it asks for.
 DOCUMENT_CONFIDENCE = 0.9
+# A column heading that is a year: "2023", "FY2022", "Fiscal 2021", "2023 Q4".
+_YEAR_CELL = re.compile(r"(?:FY|fiscal\s+|year\s+)?(?:19|20)\d\d(?:\s*Q[1-4])?", re.I)
 _SELF_REFERENCE = re.compile(
     r"^(?:this|the present)\s+(?:article|report|paper|document|study|brief|analysis)\b", re.I
 )
@@ -232,8 +235,19 @@ def _cover_parts(
 
 def _topical(sentence: ScoredSentence) -> bool:
     # Front matter and the text's description of itself ("This article summarizes …") answer
-    # questions about the document, not about the world.
-    return not sentence.label and not _SELF_REFERENCE.match(sentence.text)
+    # questions about the document, not about the world; a table's header row labels its
+    # columns and answers nothing.
+    return (
+        not sentence.label
+        and not _SELF_REFERENCE.match(sentence.text)
+        and not _is_header_row(sentence.text)
+    )
+
+
+def _is_header_row(text: str) -> bool:
+    """True for a table row whose value cells are all years: "June 30 | 2023 | 2022"."""
+    values = text.split(CELL_SEPARATOR)[1:]
+    return len(values) >= 2 and all(_YEAR_CELL.fullmatch(v.strip()) for v in values)
 
 
 def _document_quotes(ask: str, candidates: Sequence[Candidate]) -> list[Quote]:
