@@ -155,7 +155,7 @@ def compose_answer(
         if quotes and settings.answer_checks and not _says_what_is_named(plan, candidates, quotes):
             # The best sentences lack a name or a figure the question says ("in 1986"):
             # answer from those that say it, if they answer too.
-            saying = [s for s in ranked if _says_what_is_named(plan, candidates, [_alone(s)])]
+            saying = [s for s in ranked if _says_what_is_named(plan, candidates, [Quote.alone(s)])]
             quotes = choose(saying) or quotes
     if not quotes:
         return _abstain(question, candidates, "no_evidence", NOT_COVERED, best)
@@ -308,7 +308,7 @@ def _says_what_is_named(
 ) -> bool:
     """Whether `quotes` (or their passages, for names) say the names and figures the
     question does."""
-    evidence = " ".join(q.context(candidates) for q in quotes)
+    evidence = _evidence_text(candidates, quotes)
     return not (
         _missing_names(plan.question, candidates, quotes)
         or any(ask.lacks_figures(evidence) for ask in plan.asks)
@@ -319,13 +319,12 @@ def _lacks_detail(
     plan: QuestionPlan, candidates: Sequence[Candidate], quotes: Sequence[Quote]
 ) -> bool:
     """Whether `quotes` lack the figure, date or ranking a one-ask question is for."""
-    return not plan.is_multipart and plan.asks[0].lacks_detail(
-        " ".join(q.context(candidates) for q in quotes)
-    )
+    return not plan.is_multipart and plan.asks[0].lacks_detail(_evidence_text(candidates, quotes))
 
 
-def _alone(sentence: ScoredSentence) -> Quote:
-    return Quote(sentence.candidate, sentence.position, sentence.position, sentence.probability)
+def _evidence_text(candidates: Sequence[Candidate], quotes: Sequence[Quote]) -> str:
+    """What the quotes say, with the lines that head a table row (its year columns)."""
+    return " ".join(q.context(candidates) for q in quotes)
 
 
 # "U. S." is how some texts space the initials of "U.S.".

@@ -32,6 +32,11 @@ class Quote:
     last: int
     probability: float
 
+    @classmethod
+    def alone(cls, sentence: ScoredSentence) -> Quote:
+        """`sentence` quoted by itself."""
+        return cls(sentence.candidate, sentence.position, sentence.position, sentence.probability)
+
     def text(self, candidates: Sequence[Candidate]) -> str:
         passage = candidates[self.candidate].passage
         return passage.text[passage.sentences[self.first][0] : passage.sentences[self.last][1]]
@@ -66,7 +71,7 @@ def attributed(
     """
     passage = candidates[sentence.candidate].passage
     if sentence.label:
-        return Quote(sentence.candidate, sentence.position, sentence.position, sentence.probability)
+        return Quote.alone(sentence)
     sentences = passage.sentence_texts()
     first = antecedent(sentences, sentence.position)
     if first is None:
