@@ -41,6 +41,17 @@ def test_chunking_splits_sentences_longer_than_model_window(embedder, tmp_path: 
     assert "clause199" in passages[-1].text
 
 
+def test_chunking_overlap_never_takes_a_passage_over_the_window(
+    fake_embedder, tmp_path: Path
+) -> None:
+    # 6 tokens, then 35: carrying the first as overlap would make a 41-token passage.
+    text = "Six tokens are said here. Then " + " ".join(f"w{i}" for i in range(33)) + "."
+    document = _doc(tmp_path, "doc.txt", text)
+    passages = chunk_document(document, fake_embedder, size=32, overlap=8, min_tokens=4)
+    assert [fake_embedder.count_tokens(p.text) for p in passages] == [6, 35]
+    assert all(document.text[p.start : p.end] == p.text for p in passages)
+
+
 def test_chunking_ids_are_stable(fake_embedder, tmp_path: Path) -> None:
     text = "Title\n\n" + "\n\n".join(
         f"Paragraph {i} says something specific about topic {i}." for i in range(12)

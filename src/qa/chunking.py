@@ -144,7 +144,7 @@ def _units(document: Document, counter: TokenCounter, limit: int) -> list[_Unit]
     return units
 
 
-def _pack(units: Sequence[_Unit], size: int, overlap: int) -> list[list[_Unit]]:
+def _pack(units: Sequence[_Unit], size: int, overlap: int, limit: int) -> list[list[_Unit]]:
     groups: list[list[_Unit]] = []
     current: list[_Unit] = []
     total = 0
@@ -161,7 +161,9 @@ def _pack(units: Sequence[_Unit], size: int, overlap: int) -> list[list[_Unit]]:
             carried: list[_Unit] = []
             if overlap and not new_section:
                 for previous in reversed(current):
-                    if sum(u.tokens for u in carried) + previous.tokens > overlap:
+                    kept = sum(u.tokens for u in carried) + previous.tokens
+                    # The overlap never takes the next passage over the model's window.
+                    if kept > overlap or kept + unit.tokens > limit:
                         break
                     carried.insert(0, previous)
             current, total = carried, sum(u.tokens for u in carried)
@@ -224,7 +226,7 @@ def chunk_document(
     # better kept whole in an oversized passage than split mid-clause.
     limit = counter.max_tokens
     units = _units(document, counter, limit)
-    groups = _merge_tiny(_pack(units, min(size, limit), overlap), min_tokens, limit)
+    groups = _merge_tiny(_pack(units, min(size, limit), overlap, limit), min_tokens, limit)
     passages: list[Passage] = []
     seen: dict[str, int] = {}
     for group in groups:
