@@ -237,9 +237,13 @@ def test_attribution_demonstrative_noun_points_back_to_the_sentence_that_says_it
         "While etioplasts lack chlorophyll, they have a yellow chlorophyll precursor stocked.",
         "As organisms exist throughout the world, their presence gives a relative age.",
         "When angiosperm shoots are not exposed to light, they become etiolated.",
+        "When a rock crystallizes from melt, it is an igneous rock.",
+        "When finally Edward the Confessor returned in 1041, at the invitation of his "
+        "half-brother, he brought with him a Norman court.",
+        "For instance, when Japan signed the accord, it also agreed to share data.",
     ],
 )
-def test_attribution_plural_pronoun_naming_its_own_lead_is_not_bare(sentence: str) -> None:
+def test_attribution_pronoun_naming_its_own_lead_is_not_bare(sentence: str) -> None:
     assert not is_bare_reference(sentence)
     assert antecedent([sentence], 0) == 0
 
@@ -250,8 +254,37 @@ def test_attribution_plural_pronoun_naming_its_own_lead_is_not_bare(sentence: st
         "While these countries lack minerals, they have invested abroad.",  # a determiner
         "When the talks stalled, they turned to Japan.",
         "After the deal was signed, it set up a forum.",  # singular: "it" may be a country
+        "When the deal was signed, it set up a forum.",
+        "If the country invests, it grows.",  # "the country" is a reference back itself
+        "When it joined the pact, it pledged funds.",
         "As a result, they launched a fund.",
     ],
 )
 def test_attribution_pronoun_after_a_lead_without_its_referent_is_bare(sentence: str) -> None:
     assert is_bare_reference(sentence)
+
+
+def test_attribution_an_antecedent_may_name_its_subject_in_its_lead_clause() -> None:
+    sentences = [
+        "When Korea opened the forum in 2021, it invited Japan.",
+        "It also set fifteen standards.",
+    ]
+    assert antecedent(sentences, 1) == 0
+    assert subject_actors(sentences, 0) == ["kor"]  # Japan is the object
+    assert subject_actors(sentences, 1) == ["kor"]
+    assert subject_actors(["It invited Japan."], 0) == []
+
+
+@pytest.mark.parametrize(
+    ("sentence", "bare"),
+    [
+        ("It became clear that managing the program would exceed NASA's capacity.", False),
+        ("It became clear that the country would need partners.", True),
+        ("Proteins such as NFIL3, which shape T-cells, can be affected by light.", False),
+        ("Such measures, which shape supply chains, can be costly.", True),
+    ],
+)
+def test_attribution_expletives_and_examples_are_no_reference_back(
+    sentence: str, bare: bool
+) -> None:
+    assert is_bare_reference(sentence) is bare

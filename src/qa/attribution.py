@@ -32,7 +32,8 @@ _CONJUNCTION = re.compile(r"^(?:and|but|while|whereas|or|yet)\s+", re.IGNORECASE
 # "It is suggested that the government …", "It is usually recognized that lawbreaking …":
 # the subject is in the that-clause.
 _EXPLETIVE = re.compile(
-    r"^it\s+(?:is|was|has been|will be|would be|seems|appears)\s+(?:\w+\s+){0,2}that\s+",
+    r"^it\s+(?:is|was|has been|will be|would be|seems|seemed|appears|appeared|becomes|became|"
+    r"remains|remained)\s+(?:\w+\s+){0,2}that\s+",
     re.IGNORECASE,
 )
 _EXISTENTIAL = re.compile(r"^there\s+(?:is|are|was|were|exists?|existed)\b", re.IGNORECASE)
@@ -49,8 +50,9 @@ _SELF_REFERENCE = re.compile(
     r"section|note|review)\b",
     re.IGNORECASE,
 )
-# A subject with no actor that points back: "The Council established through this cooperation".
-_POINTING = re.compile(r"\b(?:this|these|such|said)\b", re.IGNORECASE)
+# A subject with no actor that points back: "The Council established through this cooperation";
+# "proteins such as NFIL3" gives examples and points nowhere.
+_POINTING = re.compile(r"\b(?:this|these|such(?!\s+as\b)|said)\b", re.IGNORECASE)
 _AUXILIARY = re.compile(
     r"\b(?:is|are|was|were|has|have|had|will|would|can|could|may|might|shall|should|must|"
     r"does|do|did)\b",
@@ -75,12 +77,18 @@ _DEMONSTRATIVE = re.compile(r"^(?:this|these|such)\s+([a-z][a-z-]{3,})\b", re.IG
 _DETERMINERS = frozenset(
     "the this these that those such its their his her our your".split()  # noqa: SIM905
 )
-# "As organisms exist …, their presence …": the pronoun's referent leads its own sentence.
+# "As organisms exist …, their presence …", "When a rock crystallizes …, it is …", "When
+# finally Edward the Confessor returned …, he brought …": the pronoun's referent is the
+# subject of the sentence's own lead clause.
 _OWN_LEAD = re.compile(
     r"^(?:while|whereas|although|though|since|as|because|when|whenever|if|once|unless)\s+"
-    r"((?:[a-z][\w-]*\s+){0,2}?[a-z][\w-]*[^s\W]s)\s[^;]{0,200}?,\s*(?:they|their|them)\b",
+    r"(?:\w+ly\s+)?(?P<lead>[^;]{1,200}?),\s*(?P<pronoun>they|their|them|it|its|he|his|she|her)\b",
     re.IGNORECASE,
 )
+_GENERIC_PLURAL = re.compile(r"(?:[a-z][\w-]*\s+){0,2}?[a-z][\w-]*[^s\W]s\s", re.IGNORECASE)
+_INDEFINITE = re.compile(r"an?\s+[a-z]", re.IGNORECASE)
+_ADVERBIAL = re.compile(r"^(?:for example|for instance|in addition|moreover|however)\s*,\s*", re.I)
+_PERSONAL_PRONOUNS = frozenset("it they he she we".split())  # noqa: SIM905
 _MAX_WORDS_BEFORE_SUBJECT = 4
 _MAX_WORDS_AFTER_CUE = 4
 _PROPER_SUBJECT_WORDS = 4
@@ -136,6 +144,8 @@ def _named_subject(text: str) -> list[ActorMention]:
     before = _words(text[: mentions[0].start])
     if len(before) > _MAX_WORDS_BEFORE_SUBJECT or _PREPOSITIONS.intersection(before):
         return []
+    if before and before[0] in _PERSONAL_PRONOUNS:
+        return []  # "it invited Japan": Japan is the object
     if "," in text[: mentions[0].start]:
         return []
     return _conjoined(text, mentions, 0)
@@ -150,7 +160,9 @@ def _points_back(text: str) -> bool:
     aux = _AUXILIARY.search(text)
     if aux is None or len(_words(text[: aux.start()])) > 12:
         return False
-    subject = text[: aux.start()]
+    # The subject ends at a comma: "Some fans considered this disingenuous, since the
+    # programme was …" has "this" after its verb.
+    subject = text[: aux.start()].split(",")[0]
     return bool(_POINTING.search(subject)) and not find_actors(subject)
 
 
@@ -164,16 +176,34 @@ def is_bare_reference(sentence: str) -> bool:
     """
     text = sentence.strip()
     clause = text[_strip_lead(text) :]
-    if _named_subject(clause) or _SELF_REFERENCE.match(clause) or _refers_to_own_lead(text):
+    if _named_subject(clause) or _SELF_REFERENCE.match(clause) or _own_lead(text) is not None:
         return False
     return _points_back(clause)
 
 
-def _refers_to_own_lead(text: str) -> bool:
-    """True for "While etioplasts lack chlorophyll, they have …": a plural pronoun after a
-    subordinate clause whose subject is a plural noun with no determiner, which it names."""
-    match = _OWN_LEAD.match(text)
-    return match is not None and not _DETERMINERS.intersection(_words(match.group(1)))
+def _own_lead(text: str) -> str | None:
+    """The sentence's subordinate lead clause when the pronoun subject after it is that
+    clause's subject, else None: a plural pronoun after a plural noun with no determiner
+    ("While etioplasts lack chlorophyll, they have …"), "it" after a noun with "a" or "an"
+    ("When a rock crystallizes from melt, it is …"), any pronoun after a name ("When
+    finally Edward the Confessor returned …, he brought …"). Not after "the talks" or
+    "these countries", which are references back themselves, nor "it" after "the deal"
+    (it may be a country).
+    """
+    adverbial = _ADVERBIAL.match(text)
+    match = _OWN_LEAD.match(text[adverbial.end() :] if adverbial else text)
+    if match is None:
+        return None
+    lead, pronoun = match.group("lead"), match.group("pronoun").lower()
+    first = lead.split()[0].strip(",'’\"()")
+    if first[:1].isupper() or _named_subject(lead):
+        named = not _BARE.match(lead)
+    elif pronoun in ("they", "their", "them"):
+        generic = _GENERIC_PLURAL.match(lead + " ")
+        named = generic is not None and not _DETERMINERS.intersection(_words(generic.group(0)))
+    else:
+        named = pronoun in ("it", "its") and _INDEFINITE.match(lead) is not None
+    return lead if named else None
 
 
 def is_introduction(sentence: str) -> bool:
@@ -206,7 +236,7 @@ def antecedent(sentences: Sequence[str], index: int, *, max_back: int = 3) -> in
             continue
         text = sentences[earlier].strip()
         clause = text[_strip_lead(text) :]
-        if _named_subject(clause):
+        if _named_subject(clause) or _own_lead(text) is not None:
             return earlier
         if names is None:  # only for a subject that names no actor, once per call
             names = _passage_names(sentences)
@@ -316,7 +346,10 @@ def clause_attributions(sentences: Sequence[str], index: int) -> list[ClauseAttr
             subjects = tuple(dict.fromkeys(m.actor_id for m in named))
         elif number == 0:
             subjects = ()
-            if _points_back(text[lead:]):
+            if (own := _own_lead(text)) is not None:
+                # "When Korea opened the forum, it invited Japan": Korea, not Japan.
+                subjects = tuple(dict.fromkeys(m.actor_id for m in _named_subject(own)))
+            elif _points_back(text[lead:]):
                 found = antecedent(sentences, index)
                 if found is not None and found != index:
                     subjects = tuple(subject_actors(sentences, found))
