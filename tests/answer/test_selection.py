@@ -98,12 +98,29 @@ def test_selection_pronoun_led_sentence_is_quoted_with_its_subject() -> None:
 
 
 def test_selection_drops_pronoun_sentence_whose_span_is_too_long() -> None:
+    # The forum sentence answers, but naming Korea takes more than 20 words; the others
+    # rank far below it and do not answer.
     answer = _ask(
         "Which forum for hydrogen economy standards was established?",
         [KOREA],
+        evidence=_cosines({"It has strengthened": 0.9}),
         max_quote_words=20,
     )
     assert not answer.answered and answer.reason == "no_evidence"
+
+
+def test_selection_answers_from_the_next_sentence_when_the_best_cannot_be_quoted() -> None:
+    # Korea's forum sentence ranks first but cannot be quoted with its subject in 20 words;
+    # China's, nearly as good and quotable alone, is the answer.
+    answer = _ask(
+        "Which international standards were developed?",
+        [KOREA, CHINA],
+        evidence=_cosines({"It has strengthened": 0.9, "China actively": 0.7}),
+        max_quote_words=20,
+    )
+    assert answer.answered
+    assert answer.answer.startswith("China actively participates")
+    assert "hydrogen" not in answer.answer and "Korea" not in answer.answer
 
 
 def test_selection_one_sentence_is_the_common_case() -> None:

@@ -21,6 +21,9 @@ LIST_MARGIN = 0.3
 # CONTINUATION_MARGIN below it, only if it says more of what the question asks.
 CLOSE_CONTINUATION_MARGIN = 0.2
 CONTINUATION_MARGIN = 0.4
+# A sentence no nearby sentence names the subject of is left out, and the answer comes from
+# the best of the others, if it ranks at most QUOTABLE_MARGIN below it.
+QUOTABLE_MARGIN = 0.4
 
 
 @dataclass(frozen=True)
@@ -107,22 +110,31 @@ def select_quotes(
     """
     if not ranked or ranked[0].probability < threshold:
         return []
-    floor = ranked[0].score - (LIST_MARGIN if every_supporting else SUPPORT_MARGIN)
+    margin = LIST_MARGIN if every_supporting else SUPPORT_MARGIN
+    floor: float | None = None  # set by the best sentence that can be quoted
     quotes: list[Quote] = []
     for sentence in ranked:
-        if len(quotes) == limit or sentence.score < floor:
+        if len(quotes) == limit or (floor is not None and sentence.score < floor):
             break
         if sentence.probability < threshold:
             continue
         quote = attributed(sentence, candidates, max_words)
-        if quote is None or any(_same_text(quote, q, candidates) for q in quotes):
-            continue  # too long to attribute, or the same text in two passages
+        if quote is None:
+            continue  # no sentence near names its subject: left out
+        if floor is None:
+            if sentence.score < ranked[0].score - QUOTABLE_MARGIN:
+                break  # the sentences that can be quoted rank far below the answer
+            floor = sentence.score - margin
+        if any(_same_text(quote, q, candidates) for q in quotes):
+            continue  # the same text in two passages
         if every_supporting and quotes and mentions is not None and not mentions(sentence.text):
             continue  # a further member of the set says none of the question's words
         joins = any(_touches(quote, q) for q in quotes)
         if not joins and quotes and about is not None and not about(quote.text(candidates)):
             continue  # a further, separate quote about another actor
         quotes = merged(quotes, quote)
+    if floor is None:
+        return []
     return [_continued(q, ranked, candidates, floor, max_words, adds) for q in quotes]
 
 
