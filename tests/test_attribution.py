@@ -241,6 +241,7 @@ def test_attribution_demonstrative_noun_points_back_to_the_sentence_that_says_it
         "When finally Edward the Confessor returned in 1041, at the invitation of his "
         "half-brother, he brought with him a Norman court.",
         "For instance, when Japan signed the accord, it also agreed to share data.",
+        "When Italy signed the deal, it also agreed to share data.",  # "Italy" is no adverb
     ],
 )
 def test_attribution_pronoun_naming_its_own_lead_is_not_bare(sentence: str) -> None:

@@ -93,6 +93,10 @@ def test_chunking_merges_tiny_fragments(fake_embedder, tmp_path: Path) -> None:
             ["Costs rose 3.5 percent.", "See Fig. 2 for details."],
         ),
         ('Is it? Yes! "Quoted." Done', ["Is it?", "Yes!", '"Quoted."', "Done"]),
+        (
+            "His ideas came out in 1795 (Vol. 1, Vol. 2). The critics (e.g. Kirwan) objected.",
+            ["His ideas came out in 1795 (Vol. 1, Vol. 2).", "The critics (e.g. Kirwan) objected."],
+        ),
     ],
 )
 def test_split_sentences_handles_abbreviations(text: str, expected: list[str]) -> None:

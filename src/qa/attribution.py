@@ -82,7 +82,7 @@ _DETERMINERS = frozenset(
 # subject of the sentence's own lead clause.
 _OWN_LEAD = re.compile(
     r"^(?:while|whereas|although|though|since|as|because|when|whenever|if|once|unless)\s+"
-    r"(?:\w+ly\s+)?(?P<lead>[^;]{1,200}?),\s*(?P<pronoun>they|their|them|it|its|he|his|she|her)\b",
+    r"(?:(?-i:[a-z]+ly)\s+)?(?P<lead>[^;]{1,200}?),\s*(?P<pronoun>they|their|them|it|its|he|his|she|her)\b",
     re.IGNORECASE,
 )
 _GENERIC_PLURAL = re.compile(r"(?:[a-z][\w-]*\s+){0,2}?[a-z][\w-]*[^s\W]s\s", re.IGNORECASE)

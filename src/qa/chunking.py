@@ -17,7 +17,7 @@ from typing import Protocol
 from qa.ingest.normalize import metadata_of
 from qa.models import Document, Passage
 
-CHUNKER_VERSION = 8  # bump when passages or what is embedded or indexed for them change
+CHUNKER_VERSION = 9  # bump when passages or what is embedded or indexed for them change
 
 # A regex splitter, not pysbd/nltk: it is ~100x faster on large corpora, needs no
 # downloaded data, and policy prose has few of the hard cases those libraries solve.
@@ -45,7 +45,9 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
     start = len(text) - len(text.lstrip())
     for match in _BOUNDARY.finditer(text, start):
         end = match.end()
-        word = text[start : match.start() + 1].rsplit(None, 1)[-1].rstrip(".").lower()
+        # The word before the stop, without brackets or quotes: "(Vol. 1)" is no boundary.
+        word = text[start : match.start() + 1].rsplit(None, 1)[-1]
+        word = word.lstrip("([{\"'“‘").rstrip(".").lower()
         if word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha()):
             continue
         spans.append((start, end))
