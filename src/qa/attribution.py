@@ -11,6 +11,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 from qa.actors import ActorMention, find_actors
 
@@ -269,9 +270,14 @@ def _introduces(sentence: str, head: str) -> bool:
 
 @lru_cache(maxsize=4096)
 def _stem(word: str) -> str:
-    import Stemmer  # PyStemmer, the stemmer bm25s uses
+    return str(_stemmer().stemWord(word.lower()))
 
-    return str(Stemmer.Stemmer("english").stemWord(word.lower()))
+
+@lru_cache(maxsize=1)
+def _stemmer() -> Any:  # PyStemmer ships no types
+    import Stemmer  # the stemmer bm25s uses
+
+    return Stemmer.Stemmer("english")
 
 
 def _passage_names(sentences: Sequence[str]) -> frozenset[str]:
