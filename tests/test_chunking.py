@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from conftest import SEED
 
-from qa.chunking import chunk_document, split_sentences
+from qa.chunking import chunk_document, run_in_heading, split_sentences
 from qa.ingest.corpus import read_document
 
 
@@ -101,3 +101,19 @@ def test_chunking_merges_tiny_fragments(fake_embedder, tmp_path: Path) -> None:
 )
 def test_split_sentences_handles_abbreviations(text: str, expected: list[str]) -> None:
     assert [text[a:b] for a, b in split_sentences(text)] == expected
+
+
+@pytest.mark.parametrize(
+    ("sentence", "heading"),
+    [
+        ("CONFIDENTIALITY AND SECURITY We limit access to staff.", "CONFIDENTIALITY AND SECURITY "),
+        ("WHAT THIS POLICY COVERS Acme takes privacy seriously.", "WHAT THIS POLICY COVERS "),
+        ("US EV Makers face tariffs.", ""),  # two words in capitals are acronyms
+        ("The EU AND US OFFICIALS met.", ""),  # not at the start
+        ("MGM RESORTS INTERNATIONAL AND SUBSIDIARIES", ""),  # a caption: no sentence follows
+    ],
+)
+def test_run_in_heading_is_the_capitals_before_the_first_sentence(
+    sentence: str, heading: str
+) -> None:
+    assert sentence[: run_in_heading(sentence)] == heading

@@ -27,6 +27,11 @@ _ABBREVIATIONS = frozenset(
     est vol al cf resp jr sr ch pp p""".split()  # noqa: SIM905 (a word list reads better)
 )
 _BOUNDARY = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s+[\"'“‘(\[]?[A-Z0-9])")
+# A heading run into its first sentence, as policies pasted as plain text have it:
+# "CONFIDENTIALITY AND SECURITY We limit access …" (three or more words in capitals, then
+# a capitalised word).
+_CAPS_WORD = r"[A-Z][A-Z'’&-]*[A-Z]"
+_RUN_IN_HEADING = re.compile(rf"(?:{_CAPS_WORD}\s+){{2,}}{_CAPS_WORD}\s+(?=[A-Z][a-z])")
 
 
 class TokenCounter(Protocol):
@@ -57,6 +62,14 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
     if start < len(text.rstrip()):
         spans.append((start, len(text.rstrip())))
     return [(a, b) for a, b in spans if text[a:b].strip()]
+
+
+def run_in_heading(sentence: str) -> int:
+    """Length of the heading `sentence` opens with, run into it, with its trailing space
+    ("CONFIDENTIALITY AND SECURITY " in "CONFIDENTIALITY AND SECURITY We limit …"), or 0.
+    The heading stays in the sentence, and its vector, to guide retrieval."""
+    heading = _RUN_IN_HEADING.match(sentence)
+    return heading.end() if heading else 0
 
 
 @dataclass

@@ -150,6 +150,26 @@ def test_compose_headings_are_never_quoted_as_answers(make_corpus, embedder) -> 
         assert answer.citations[0].headings  # the heading shows as context instead
 
 
+def test_compose_a_heading_run_into_its_sentence_is_not_quoted(make_corpus, embedder) -> None:
+    # Policies pasted as plain text run their headings into the first sentence.
+    text = (
+        "Acme Privacy Policy\n\n"
+        "INFORMATION SHARING AND DISCLOSURE Acme does not rent or sell personal information "
+        "about you to other companies. CONFIDENTIALITY AND SECURITY We limit access to "
+        "personal information about you to employees who need it to do their jobs.\n"
+    )
+    settings, _ = make_corpus({"acme.txt": text})
+    service = QAService(settings, embedder=embedder)
+    service.ingest()
+    answer = service.ask("Does Acme sell personal information to other companies?")
+    assert answer.answered
+    assert answer.answer.startswith("Acme does not rent or sell personal information")
+    assert "DISCLOSURE" not in answer.answer and "SECURITY" not in answer.answer
+    [citation] = answer.citations
+    [(a, b)] = citation.spans
+    assert text[a:b] == citation.quote  # still one verbatim span, document offsets
+
+
 def test_compose_answer_checks_can_be_turned_off(seed_service: QAService) -> None:
     question = "What was the market share of electric cars in Taiwan in 2023?"
     checked = seed_service.ask(question)

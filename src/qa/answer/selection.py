@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from qa.answer.scoring import ScoredSentence
 from qa.attribution import antecedent, is_bare_reference
+from qa.chunking import run_in_heading
 from qa.ingest.normalize import CELL_SEPARATOR
 from qa.retrieval.retriever import Candidate
 
@@ -41,8 +42,15 @@ class Quote:
         return cls(sentence.candidate, sentence.position, sentence.position, sentence.probability)
 
     def text(self, candidates: Sequence[Candidate]) -> str:
+        start, end = self._span(candidates)
+        return candidates[self.candidate].passage.text[start:end]
+
+    def _span(self, candidates: Sequence[Candidate]) -> tuple[int, int]:
+        # A heading run into the first sentence ("CONFIDENTIALITY AND SECURITY We …") helped
+        # find it; it is not quoted.
         passage = candidates[self.candidate].passage
-        return passage.text[passage.sentences[self.first][0] : passage.sentences[self.last][1]]
+        start, end = passage.sentences[self.first][0], passage.sentences[self.last][1]
+        return start + run_in_heading(passage.text[start:end]), end
 
     def context(self, candidates: Sequence[Candidate]) -> str:
         """The quote, and for a table row what heads it in its passage: the headings and
@@ -56,11 +64,9 @@ class Quote:
         return "\n".join([*passage.headings, above, text])
 
     def document_span(self, candidates: Sequence[Candidate]) -> tuple[int, int]:
-        passage = candidates[self.candidate].passage
-        return (
-            passage.start + passage.sentences[self.first][0],
-            passage.start + passage.sentences[self.last][1],
-        )
+        start, end = self._span(candidates)
+        offset = candidates[self.candidate].passage.start
+        return offset + start, offset + end
 
 
 def attributed(

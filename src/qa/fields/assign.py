@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from qa.attribution import antecedent, clause_attributions
+from qa.chunking import run_in_heading
 from qa.encoders.base import QueryEncoder
 from qa.fields.taxonomy import Taxonomy
 from qa.models import Passage
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-ALGORITHM_VERSION = 2  # bump when attribution or scoring changes what a build stores
+ALGORITHM_VERSION = 3  # bump when attribution or scoring changes what a build stores
 _MAX_QUOTE_CHARS = 1500  # a quote extended back to its antecedent stays readable
 
 # The stored vector of a whole sentence (the build embeds every sentence), if any.
@@ -142,6 +143,7 @@ def _quote_span(passage: Passage, index: int) -> tuple[int, int]:
         earlier = passage.sentences[first][0]
         if end - earlier <= _MAX_QUOTE_CHARS:
             start = earlier
+    start += run_in_heading(passage.text[start:end])  # a heading is not quoted
     return passage.start + start, passage.start + end
 
 
