@@ -198,6 +198,12 @@ def test_selection_missing_name_is_unsupported_detail() -> None:
     assert "Germany" in (answer.message or "")
 
 
+def test_selection_missing_name_is_said_by_its_name_not_the_question_s_word() -> None:
+    answer = _ask("Which international standards has the German government developed?", [CHINA])
+    assert not answer.answered and answer.reason == "unsupported_detail"
+    assert "mention Germany" in (answer.message or "") and "German " not in answer.message
+
+
 def test_selection_misspelt_name_is_forgiven() -> None:
     answer = _ask("What standards forum did Koreaa establish for hydrogen economy?", [KOREA])
     assert answer.answered and "hydrogen economy standards forum" in answer.answer

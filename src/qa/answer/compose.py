@@ -334,10 +334,10 @@ _SPACED_INITIALS = re.compile(r"\b([A-Z])\. (?=[A-Z]\.)")
 def _missing_names(
     question: str, candidates: Sequence[Candidate], quotes: Sequence[Quote]
 ) -> list[str]:
-    """Countries, blocs and organisations the question names that the cited passages never
-    mention. A bloc is mentioned by its members too, a member not by its bloc. Typos in the
-    question are forgiven, but a word the passages say as the question does is no typo:
-    "Karenia" is not Armenia."""
+    """The names of the countries, blocs and organisations the question names that the
+    cited passages never mention. A bloc is mentioned by its members too, a member not by
+    its bloc. Typos in the question are forgiven, but a word the passages say as the
+    question does is no typo: "Karenia" is not Armenia."""
     asked = named_actors(question)
     if not asked:
         return []
@@ -350,7 +350,7 @@ def _missing_names(
         present |= related_ids(mention.actor_id) - set(actor(mention.actor_id).members)
     said = {word.strip(".'-") for word in re.findall(r"[\w.'-]+", cited)}
     return [
-        surface
+        actor(actor_id).name  # "China" for "Chinese", "Philippines" for "Philipines"
         for actor_id, surface in asked.items()
         if actor_id not in present and surface.strip(",.;:'\"()?-") not in said
     ]
