@@ -111,6 +111,7 @@ def test_split_sentences_handles_abbreviations(text: str, expected: list[str]) -
         ("US EV Makers face tariffs.", ""),  # two words in capitals are acronyms
         ("The EU AND US OFFICIALS met.", ""),  # not at the start
         ("MGM RESORTS INTERNATIONAL AND SUBSIDIARIES", ""),  # a caption: no sentence follows
+        ("NET CASH FROM Operations | 1,204 | 998", ""),  # a table row's label
     ],
 )
 def test_run_in_heading_is_the_capitals_before_the_first_sentence(

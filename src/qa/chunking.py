@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from qa.ingest.normalize import metadata_of
+from qa.ingest.normalize import CELL_SEPARATOR, metadata_of
 from qa.models import Document, Passage
 
 CHUNKER_VERSION = 9  # bump when passages or what is embedded or indexed for them change
@@ -67,7 +67,10 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
 def run_in_heading(sentence: str) -> int:
     """Length of the heading `sentence` opens with, run into it, with its trailing space
     ("CONFIDENTIALITY AND SECURITY " in "CONFIDENTIALITY AND SECURITY We limit …"), or 0.
-    The heading stays in the sentence, and its vector, to guide retrieval."""
+    The heading stays in the sentence, and its vector, to guide retrieval. A table row's
+    label in capitals is no heading."""
+    if CELL_SEPARATOR in sentence:
+        return 0
     heading = _RUN_IN_HEADING.match(sentence)
     return heading.end() if heading else 0
 
