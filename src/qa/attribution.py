@@ -182,6 +182,7 @@ def is_bare_reference(sentence: str) -> bool:
     return _points_back(clause)
 
 
+@lru_cache(maxsize=4096)
 def _own_lead(text: str) -> str | None:
     """The sentence's subordinate lead clause when the pronoun subject after it is that
     clause's subject, else None: a plural pronoun after a plural noun with no determiner
@@ -189,7 +190,8 @@ def _own_lead(text: str) -> str | None:
     ("When a rock crystallizes from melt, it is …"), any pronoun after a name ("When
     finally Edward the Confessor returned …, he brought …"). Not after "the talks" or
     "these countries", which are references back themselves, nor "it" after "the deal"
-    (it may be a country).
+    (it may be a country). Cached: `is_bare_reference` and `antecedent` both ask it of the
+    same sentences, for every ranked sentence of every answer.
     """
     adverbial = _ADVERBIAL.match(text)
     match = _OWN_LEAD.match(text[adverbial.end() :] if adverbial else text)

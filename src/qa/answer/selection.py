@@ -49,8 +49,9 @@ class Quote:
         # A heading run into the first sentence ("CONFIDENTIALITY AND SECURITY We …") helped
         # find it; it is not quoted.
         passage = candidates[self.candidate].passage
-        start, end = passage.sentences[self.first][0], passage.sentences[self.last][1]
-        return start + run_in_heading(passage.text[start:end]), end
+        start, first_end = passage.sentences[self.first]
+        heading = run_in_heading(passage.text[start:first_end])
+        return start + heading, passage.sentences[self.last][1]
 
     def context(self, candidates: Sequence[Candidate]) -> str:
         """The quote, and for a table row what heads it in its passage: the headings and

@@ -138,12 +138,11 @@ def _quote_span(passage: Passage, index: int) -> tuple[int, int]:
     """Document offsets of sentence `index`, extended back to its antecedent if it has one."""
     sentences = passage.sentence_texts()
     first = antecedent(sentences, index)
-    start, end = passage.sentences[index]
-    if first is not None and first != index:
-        earlier = passage.sentences[first][0]
-        if end - earlier <= _MAX_QUOTE_CHARS:
-            start = earlier
-    start += run_in_heading(passage.text[start:end])  # a heading is not quoted
+    end = passage.sentences[index][1]
+    if first is None or first == index or end - passage.sentences[first][0] > _MAX_QUOTE_CHARS:
+        first = index
+    start = passage.sentences[first][0]
+    start += run_in_heading(sentences[first])  # a heading run into the sentence is not quoted
     return passage.start + start, passage.start + end
 
 
