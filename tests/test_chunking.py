@@ -112,6 +112,34 @@ def test_split_sentences_handles_abbreviations(text: str, expected: list[str]) -
         ("The EU AND US OFFICIALS met.", ""),  # not at the start
         ("MGM RESORTS INTERNATIONAL AND SUBSIDIARIES", ""),  # a caption: no sentence follows
         ("NET CASH FROM Operations | 1,204 | 998", ""),  # a table row's label
+        # Title case: up to the last capitalised sentence opener, or a dash.
+        (
+            "How Yahoo Uses Your Personal Information This policy covers how.",
+            "How Yahoo Uses Your Personal Information ",
+        ),
+        (
+            "Personally Identifiable Information As a general matter, you can.",
+            "Personally Identifiable Information ",
+        ),
+        (
+            "Other Important Information How Your Information Is Secured We take care.",
+            "Other Important Information How Your Information Is Secured ",
+        ),
+        (
+            "Collection of Information From or Through Social Media Sites In addition, we.",
+            "Collection of Information From or Through Social Media Sites ",
+        ),
+        (
+            "Will The Motley Fool Disclose Any of Your Information- The Motley Fool will not.",
+            "Will The Motley Fool Disclose Any of Your Information- ",
+        ),
+        ("Your Choices You can opt out.", "Your Choices "),
+        ("The San Francisco Bay Area last hosted in 1985.", ""),  # names lead a sentence
+        ("The Trade and Technology Council established through this cooperation.", ""),
+        ("The Computer Science Network (CSNET) was a computer network.", ""),
+        ("A Doctor Who Prom was celebrated on 27 July 2008.", ""),
+        ("Thailand, Indonesia, and Vietnam attract foreign investment.", ""),
+        ("Under Plan A the government pays.", ""),
     ],
 )
 def test_run_in_heading_is_the_capitals_before_the_first_sentence(

@@ -32,6 +32,21 @@ _BOUNDARY = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s+[\"'“‘(\[]?[A-Z0-9])"
 # a capitalised word).
 _CAPS_WORD = r"[A-Z][A-Z'’&-]*[A-Z]"
 _RUN_IN_HEADING = re.compile(rf"(?:{_CAPS_WORD}\s+){{2,}}{_CAPS_WORD}\s+(?=[A-Z][a-z])")
+# The same in title case: "How Yahoo Uses Your Personal Information This policy covers …",
+# "What Information Does The Motley Fool Gather About You- The Motley Fool collects …".
+# Such a heading is two or more capitalised words (small words may be lower case) up to a
+# word ending in a dash, or up to a capitalised word that opens sentences and is followed
+# by a lower-case one. Mid-sentence, those words are not capitalised.
+_TITLE_WORD = re.compile(r"[A-Z][\w'’&-]*,?")
+_TITLE_SMALL_WORDS = frozenset(
+    """a an and or nor of the to for in on at by with from about into is are your our its
+    not""".split()  # noqa: SIM905 (a word list reads better)
+)
+_SENTENCE_OPENERS = frozenset(
+    """We You Our Your This These Those The It Its They Their There If When Where While
+    Whether To In On For As At By From With Under Unless Although Because Please Some Many
+    Most All Each Any No Personal""".split()  # noqa: SIM905
+)
 
 
 class TokenCounter(Protocol):
@@ -72,7 +87,27 @@ def run_in_heading(sentence: str) -> int:
     if CELL_SEPARATOR in sentence:
         return 0
     heading = _RUN_IN_HEADING.match(sentence)
-    return heading.end() if heading else 0
+    return heading.end() if heading else _title_case_heading(sentence)
+
+
+def _title_case_heading(sentence: str) -> int:
+    # The heading ends at the last sentence opener before the words in title case end
+    # ("… From or Through Social Media Sites In addition, …"), or after a dash.
+    words = list(re.finditer(r"\S+", sentence))
+    capitalised = 0
+    opener = 0
+    for i, word in enumerate(words):
+        text = word.group()
+        if capitalised >= 2 and i + 1 < len(words):
+            if words[i - 1].group().endswith("-"):
+                return word.start()
+            if text in _SENTENCE_OPENERS and words[i + 1].group()[:1].islower():
+                opener = word.start()
+        if _TITLE_WORD.fullmatch(text):
+            capitalised += 1
+        elif text not in _TITLE_SMALL_WORDS:
+            break  # a lower-case word, a figure or a bracket: the sentence has begun
+    return opener
 
 
 @dataclass

@@ -170,6 +170,30 @@ def test_compose_a_heading_run_into_its_sentence_is_not_quoted(make_corpus, embe
     assert text[a:b] == citation.quote  # still one verbatim span, document offsets
 
 
+def test_compose_a_title_case_heading_run_into_its_sentence_is_not_quoted(
+    make_corpus, embedder
+) -> None:
+    text = (
+        "Acme Privacy Policy\n\n"
+        "How Acme Shares Your Personal Information We do not rent or sell personal "
+        "information about you to other companies. What Security Measures Do We Take- We "
+        "limit access to personal information about you to employees who need it.\n"
+    )
+    settings, _ = make_corpus({"acme.txt": text})
+    service = QAService(settings, embedder=embedder)
+    service.ingest()
+    for question, start in [
+        ("Does Acme sell personal information to other companies?", "We do not rent"),
+        ("Who can access my personal information?", "We limit access"),
+    ]:
+        answer = service.ask(question)
+        assert answer.answered, question
+        assert answer.answer.startswith(start), answer.answer
+        assert "Shares Your" not in answer.answer and "Take-" not in answer.answer
+        for citation in answer.citations:
+            assert [text[a:b] for a, b in citation.spans] == [citation.quote]
+
+
 def test_compose_answer_checks_can_be_turned_off(seed_service: QAService) -> None:
     question = "What was the market share of electric cars in Taiwan in 2023?"
     checked = seed_service.ask(question)

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-ALGORITHM_VERSION = 3  # bump when attribution or scoring changes what a build stores
+ALGORITHM_VERSION = 4  # bump when attribution or scoring changes what a build stores
 _MAX_QUOTE_CHARS = 1500  # a quote extended back to its antecedent stays readable
 
 # The stored vector of a whole sentence (the build embeds every sentence), if any.
