@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from conftest import SEED
 
-from qa.chunking import chunk_document, run_in_heading, split_sentences
+from qa.chunking import chunk_document, is_title_line, run_in_heading, split_sentences
 from qa.ingest.corpus import read_document
 
 
@@ -146,3 +146,19 @@ def test_run_in_heading_is_the_capitals_before_the_first_sentence(
     sentence: str, heading: str
 ) -> None:
     assert sentence[: run_in_heading(sentence)] == heading
+
+
+@pytest.mark.parametrize(
+    ("sentence", "title"),
+    [
+        ("Exceptions To Written Authorization Requirement.", True),
+        ("B. Personally Identifiable Information.", True),
+        ("As Required By Law.", True),
+        ("This is Non-Personally Identifiable Information.", False),  # a sentence
+        ("They are: Exception For Treatment.", False),
+        ("Japan.", False),  # one word: not enough to tell
+        ("The EU and the US agreed.", False),
+    ],
+)
+def test_is_title_line_is_a_heading_set_as_a_sentence(sentence: str, title: bool) -> None:
+    assert is_title_line(sentence) is title

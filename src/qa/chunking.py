@@ -90,6 +90,24 @@ def run_in_heading(sentence: str) -> int:
     return heading.end() if heading else _title_case_heading(sentence)
 
 
+def is_title_line(sentence: str) -> bool:
+    """True for a sentence that is all title case: a heading set as a sentence of its own
+    ("Exceptions To Written Authorization Requirement.", "B. Personally Identifiable
+    Information."), which says nothing. "This is Non-Personally Identifiable Information."
+    is a sentence."""
+    words = sentence.split()
+    if len(words) > 1 and words[0] in _SENTENCE_OPENERS and words[1][:1].islower():
+        return False
+    capitalised = 0
+    for word in words:
+        text = word.rstrip(".:;")
+        if _TITLE_WORD.fullmatch(text):
+            capitalised += len(text) > 1  # "A." numbers a heading
+        elif text not in _TITLE_SMALL_WORDS:
+            return False
+    return capitalised >= 2
+
+
 def _title_case_heading(sentence: str) -> int:
     # The heading ends at the last sentence opener before the words in title case end
     # ("… From or Through Social Media Sites In addition, …"), or after a dash.

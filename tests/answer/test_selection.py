@@ -307,6 +307,24 @@ def test_selection_a_line_in_capitals_is_a_caption_not_an_answer() -> None:
     )
 
 
+def test_selection_a_heading_set_as_a_sentence_is_not_an_answer() -> None:
+    # A notice's section heading ends with a full stop like a sentence; it shares the
+    # question's words but says nothing.
+    text = (
+        "Exceptions To Written Authorization Requirement. "
+        "We may disclose your records without written authorization in an emergency."
+    )
+    answer = _ask(
+        "What are the exceptions to the written authorization requirement?",
+        [text],
+        abstain_threshold=0.3,
+    )
+    assert answer.answered
+    assert answer.answer == (
+        "We may disclose your records without written authorization in an emergency. [1]"
+    )
+
+
 def test_selection_a_demonym_covers_the_country_the_question_names() -> None:
     # "Japanese" names Japan, so the second sentence also covers the question's "Japan",
     # and outranks Korea's (ranked first), which names no Japan.

@@ -1,6 +1,7 @@
 """Scoring the sentences of retrieved passages: a ranking score, and the calibrated
-probability that the sentence answers the question. Headings, sentences that are
-themselves questions and lines in capitals (captions) are context, never answers.
+probability that the sentence answers the question. Headings (also one set as a sentence in
+title case), sentences that are themselves questions and lines in capitals (captions) are
+context, never answers.
 
 Two scorers: the retrieval-score rule below (the default), fitted by `benchmarks/calibrate.py`
 on PolicyQA dev and seed-dev, and the trained cross-encoder (`qa.answer.scorer`,
@@ -19,6 +20,7 @@ from qa.actors import find_actors
 from qa.answer.questions import named_actors
 from qa.answer.scorer import SentenceScorer
 from qa.attribution import antecedent, subject_actors
+from qa.chunking import is_title_line
 from qa.ingest.normalize import CELL_SEPARATOR
 from qa.retrieval.lexical import tokenize
 from qa.retrieval.retriever import Candidate, Evidence
@@ -175,7 +177,12 @@ def _rule_scores(
         cosines = evidence.sentence_vectors[i] @ evidence.query_vector
         about = _inherited_actor_tokens(tuple(texts))
         for j, (text, tokens) in enumerate(zip(texts, tokenize(texts), strict=True)):
-            if labels[j] != "heading" and not _asks(text) and not _is_caption(text):
+            if (
+                labels[j] != "heading"
+                and not _asks(text)
+                and not _is_caption(text)
+                and not is_title_line(text)
+            ):
                 share = coverage(terms, set(tokens) | about[j], idf)
                 rows.append((i, j, text, labels[j], float(cosines[j]), share))
     if not rows:
