@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from qa.answer.questions import asked_words, asks_for_deeds, is_list_question, plan_question
+from qa.answer.questions import (
+    asked_words,
+    asks_for_deeds,
+    asks_relation,
+    is_list_question,
+    plan_question,
+)
 from qa.retrieval.lexical import content_terms
 
 
@@ -86,6 +92,25 @@ def test_questions_ask_lacks_detail(question: str, evidence: str, lacks: bool) -
 )
 def test_questions_recognise_a_question_about_what_someone_does(question: str, deeds: bool) -> None:
     assert asks_for_deeds(question) is deeds
+
+
+@pytest.mark.parametrize(
+    ("question", "relation"),
+    [
+        ("Does Taiwan cooperate with India?", True),
+        ("How do the EU and the US work together?", True),
+        ("Is there cooperation between Korea and India?", True),
+        ("What are Korea's trade relations with Australia?", True),
+        ("Which partners should Taiwan cooperate with?", True),  # one actor: no pair to check
+        ("What are the EU and the US strengthening cooperation on?", False),
+        ("What does Japan do with its mineral resources?", False),
+        ("Is Taiwan's tradition of manufacturing shared with Japan?", False),
+    ],
+)
+def test_questions_recognise_a_question_about_how_actors_deal_with_each_other(
+    question: str, relation: bool
+) -> None:
+    assert asks_relation(question) is relation
 
 
 def test_questions_terms_are_content_words_and_recommendations_add_theirs() -> None:

@@ -325,6 +325,22 @@ def test_selection_a_heading_set_as_a_sentence_is_not_an_answer() -> None:
     )
 
 
+def test_selection_a_question_about_two_actors_dealings_needs_a_quote_naming_both() -> None:
+    # Each passage names one of the two: quoting both side by side would imply a tie
+    # between them that no sentence states.
+    taiwan = "Taiwan should promote cooperation with Japan on vehicle components."
+    india = "India cooperates with the United States on semiconductor projects."
+    answer = _ask("Does Taiwan cooperate with India?", [taiwan, india], abstain_threshold=0.0)
+    assert not answer.answered and answer.reason == "unsupported_detail"
+    assert answer.message is not None and "Taiwan and India together" in answer.message
+    # A sentence that names both answers.
+    answer = _ask(
+        "Does India cooperate with the United States?", [taiwan, india], abstain_threshold=0.0
+    )
+    assert answer.answered
+    assert answer.answer == f"{india} [1]"
+
+
 def test_selection_a_demonym_covers_the_country_the_question_names() -> None:
     # "Japanese" names Japan, so the second sentence also covers the question's "Japan",
     # and outranks Korea's (ranked first), which names no Japan.

@@ -18,6 +18,7 @@ from qa.answer.questions import (
     QuestionPlan,
     asked_words,
     asks_for_deeds,
+    asks_relation,
     document_ask,
     named_actors,
     plan_question,
@@ -30,7 +31,7 @@ from qa.answer.scoring import (
     ScoredSentence,
     score_sentences,
 )
-from qa.answer.selection import Quote, covers, merged, select_quotes
+from qa.answer.selection import Quote, attributed, covers, merged, select_quotes
 from qa.attribution import is_introduction
 from qa.config import Settings
 from qa.ingest.normalize import CELL_SEPARATOR
@@ -157,6 +158,18 @@ def compose_answer(
             # answer from those that say it, if they answer too.
             saying = [s for s in ranked if _says_what_is_named(plan, candidates, [Quote.alone(s)])]
             quotes = choose(saying) or quotes
+        if quotes and settings.answer_checks and (pair := _related_pair(plan.question)):
+            # "Does Taiwan cooperate with India?" is answered by what names both, or not at all.
+            def together(sentence: ScoredSentence) -> bool:
+                quote = attributed(sentence, candidates, settings.max_quote_words)
+                return quote is not None and _names_all(pair, quote.text(candidates))
+
+            if not all(_names_all(pair, q.text(candidates)) for q in quotes):
+                quotes = choose([s for s in ranked if together(s)])
+                if not quotes:
+                    names = " and ".join(actor(a).name for a in pair)
+                    message = f"{NOT_COVERED[:-1]}: they do not mention {names} together."
+                    return _abstain(question, candidates, "unsupported_detail", message, best)
     if not quotes:
         return _abstain(question, candidates, "no_evidence", NOT_COVERED, best)
     if not settings.answer_checks:
@@ -331,6 +344,28 @@ def _evidence_text(candidates: Sequence[Candidate], quotes: Sequence[Quote]) -> 
 _SPACED_INITIALS = re.compile(r"\b([A-Z])\. (?=[A-Z]\.)")
 
 
+def _related_pair(question: str) -> tuple[str, ...]:
+    """The actors a question about their dealings with each other names (two or more), or
+    () for any other question."""
+    asked = tuple(named_actors(question))
+    return asked if len(asked) >= 2 and asks_relation(question) else ()
+
+
+def _names_all(actor_ids: Sequence[str], text: str) -> bool:
+    """Whether `text` names every one of `actor_ids` (a bloc by a member, as
+    `_present_actors` reads)."""
+    return set(actor_ids) <= _present_actors(text)
+
+
+def _present_actors(text: str) -> set[str]:
+    """The actors `text` names, and the blocs of the members it names: a member speaks for
+    its bloc, not a bloc for each member (an EU deal is no evidence of what Germany does)."""
+    present: set[str] = set()
+    for mention in find_actors(_SPACED_INITIALS.sub(r"\1.", text)):
+        present |= related_ids(mention.actor_id) - set(actor(mention.actor_id).members)
+    return present
+
+
 def _missing_names(
     question: str, candidates: Sequence[Candidate], quotes: Sequence[Quote]
 ) -> list[str]:
@@ -343,11 +378,7 @@ def _missing_names(
         return []
     cited = " ".join(candidates[c].passage.text for c in {q.candidate for q in quotes})
     cited = _SPACED_INITIALS.sub(r"\1.", cited)
-    present: set[str] = set()
-    for mention in find_actors(cited):
-        # A member speaks for its bloc, not a bloc for each member: an EU deal is no
-        # evidence of what Germany does.
-        present |= related_ids(mention.actor_id) - set(actor(mention.actor_id).members)
+    present = _present_actors(cited)
     said = {word.strip(".'-") for word in re.findall(r"[\w.'-]+", cited)}
     return [
         actor(actor_id).name  # "China" for "Chinese", "Philippines" for "Philipines"

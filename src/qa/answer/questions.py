@@ -211,6 +211,23 @@ def asks_for_deeds(question: str) -> bool:
     return bool(_DEEDS_ASK.match(question))
 
 
+# "Does Taiwan cooperate with India?", "How do the EU and Japan work together?": a question
+# about how two actors deal with each other, which only a text naming both can answer.
+_RELATION_ASK = re.compile(
+    r"\b(?:cooperat|collaborat|partner|work|deal|agree|negotiat|allian|allied|ally|tie|talk)"
+    r"\w*\b[^?]*\b(?:with|together)\b"
+    r"|\b(?:trade|trades|traded|trading|relations?)\b[^?]*\bwith\b"
+    r"|\bbetween\b[^?]*\band\b",
+    _I,
+)
+
+
+def asks_relation(question: str) -> bool:
+    """True for a question about how actors deal with one another ("Does Taiwan cooperate
+    with India?"); whether it names two of them is for `named_actors` to say."""
+    return bool(_RELATION_ASK.search(question))
+
+
 def asked_words(question: str) -> str:
     """The question's words, and for a question asking for a recommendation the words
     that make one: the terms an answer sentence may say the question's asks in."""
