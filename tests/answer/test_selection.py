@@ -341,6 +341,17 @@ def test_selection_a_question_about_two_actors_dealings_needs_a_quote_naming_bot
     assert answer.answer == f"{india} [1]"
 
 
+def test_selection_the_first_quote_comes_from_a_passage_naming_the_asked_actor() -> None:
+    # Korea's hydrogen sentence ranks first on "hydrogen"; the answer about the EU must not
+    # open with it, even though the EU passage is cited beside it.
+    eu = "The EU and the US are seeking partners to secure hydrogen and raw materials."
+    evidence = _cosines({"It has strengthened": 0.9, "The EU and the US": 0.8})
+    answer = _ask("What is the EU position on hydrogen standards?", [KOREA, eu], evidence=evidence)
+    assert answer.answered
+    assert answer.answer.startswith(eu), answer.answer
+    assert "Korean" not in answer.answer
+
+
 def test_selection_a_demonym_covers_the_country_the_question_names() -> None:
     # "Japanese" names Japan, so the second sentence also covers the question's "Japan",
     # and outranks Korea's (ranked first), which names no Japan.

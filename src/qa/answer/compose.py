@@ -153,9 +153,11 @@ def compose_answer(
             )
 
         quotes = choose(ranked)
-        if quotes and settings.answer_checks and not _says_what_is_named(plan, candidates, quotes):
-            # The best sentences lack a name or a figure the question says ("in 1986"):
-            # answer from those that say it, if they answer too.
+        first = quotes[:1]
+        if quotes and settings.answer_checks and not _says_what_is_named(plan, candidates, first):
+            # The best quote lacks a name or a figure the question says ("in 1986"), or
+            # opens the answer about the EU with a passage on Korea's hydrogen: answer from
+            # the sentences that say it, if they answer too.
             saying = [s for s in ranked if _says_what_is_named(plan, candidates, [Quote.alone(s)])]
             quotes = choose(saying) or quotes
         if quotes and settings.answer_checks and (pair := _related_pair(plan.question)):
