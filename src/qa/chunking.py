@@ -17,7 +17,7 @@ from typing import Protocol
 from qa.ingest.normalize import CELL_SEPARATOR, metadata_of
 from qa.models import Document, Passage
 
-CHUNKER_VERSION = 9  # bump when passages or what is embedded or indexed for them change
+CHUNKER_VERSION = 10  # bump when passages or what is embedded or indexed for them change
 
 # A regex splitter, not pysbd/nltk: it is ~100x faster on large corpora, needs no
 # downloaded data, and policy prose has few of the hard cases those libraries solve.
@@ -145,7 +145,7 @@ class _Unit:
 def _label(kind: str, text: str) -> str:
     if kind == "title":
         return "title"
-    if kind == "heading":
+    if kind in ("heading", "label"):
         return "heading"  # guides retrieval and shows as context, never quoted as an answer
     if kind == "meta":
         found = metadata_of(text)
@@ -194,12 +194,16 @@ def _units(document: Document, counter: TokenCounter, limit: int) -> list[_Unit]
             headings = [(lvl, h) for lvl, h in headings if lvl < level] + [(level, text)]
             section += 1
         path = tuple(h for _, h in headings)
-        if kind == "table" and "|" not in text.split("\n", 1)[0]:
-            # The caption heads every passage of its table, so later rows keep their context.
-            path += (text.split("\n", 1)[0],)
+        heads = 0  # the table's caption and header rows: units that head, never answer
+        if kind == "table":
+            lines = text.split("\n")
+            heads = int("|" not in lines[0]) + level
+            # They head every passage of the table, so later rows keep their context.
+            path += tuple(lines[:heads])
         label = _label(kind, text)
         opening = len(units)
-        for a, b in _spans_of(kind, text):
+        for n, (a, b) in enumerate(_spans_of(kind, text)):
+            unit_label = "heading" if n < heads else label
             sentence = text[a:b]
             count = counter.count_tokens(sentence)
             spans = (
@@ -209,7 +213,7 @@ def _units(document: Document, counter: TokenCounter, limit: int) -> list[_Unit]
             )
             for s, e in spans:
                 tokens = count if len(spans) == 1 else counter.count_tokens(document.text[s:e])
-                units.append(_Unit(s, e, tokens, section, path, 0, label, document.page_at(s)))
+                units.append(_Unit(s, e, tokens, section, path, 0, unit_label, document.page_at(s)))
         if len(units) > opening:
             units[opening].block_tokens = sum(u.tokens for u in units[opening:])
     return units

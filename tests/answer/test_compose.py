@@ -194,6 +194,27 @@ def test_compose_a_title_case_heading_run_into_its_sentence_is_not_quoted(
             assert [text[a:b] for a, b in citation.spans] == [citation.quote]
 
 
+def test_compose_never_quotes_a_bold_label_or_a_table_header_row(make_corpus, embedder) -> None:
+    text = (
+        "# Battery rules\n\n## Key obligations\n\n"
+        "- **Battery passport.** From February 2027, every EV battery needs a digital "
+        "battery passport.\n"
+        "- **Carbon footprint.** From 18 February 2025, EV batteries must carry a carbon "
+        "footprint declaration.\n\n"
+        "| Obligation | Applies from | Who |\n|---|---|---|\n"
+        "| Battery passport | 18 Feb 2027 | EV and industrial batteries |\n"
+    )
+    settings, _ = make_corpus({"rules.md": text})
+    service = QAService(settings, embedder=embedder)
+    service.ingest()
+    answer = service.ask("When is the battery passport required?")
+    assert answer.answered
+    assert answer.answer.startswith("From February 2027, every EV battery needs"), answer.answer
+    assert "Battery passport. From" not in answer.answer
+    for question in ("Who does the battery passport apply to?", "What obligations apply?"):
+        assert "Obligation | Applies from | Who" not in service.ask(question).answer
+
+
 def test_compose_answer_checks_can_be_turned_off(seed_service: QAService) -> None:
     question = "What was the market share of electric cars in Taiwan in 2023?"
     checked = seed_service.ask(question)

@@ -55,6 +55,26 @@ def test_docx_headings_paragraphs_and_table_rows(tmp_path: Path, fake_embedder: 
     assert "Table 2: Grants by year" in row.text and row.headings[:2] == ["Funding", "Budget lines"]
 
 
+def test_docx_bold_lead_in_is_a_label(tmp_path: Path) -> None:
+    doc = new_docx()
+    doc.add_heading("Battery rules", level=0)
+    item = doc.add_paragraph(style="List Bullet")
+    item.add_run("Battery passport.").bold = True
+    item.add_run(" From 2027 every battery needs one.")
+    plain = doc.add_paragraph()
+    plain.add_run("Only").bold = True
+    plain.add_run(" cars count.")
+    doc.save(str(tmp_path / "rules.docx"))
+    document = read_document(tmp_path / "rules.docx", tmp_path)
+    kinds = [(kind, document.text[a:b]) for a, b, kind, _ in document.blocks]
+    assert kinds == [
+        ("title", "Battery rules"),
+        ("label", "Battery passport."),
+        ("paragraph", "From 2027 every battery needs one."),
+        ("paragraph", "Only cars count."),
+    ]
+
+
 def test_docx_corrupt_file_is_a_parse_error(tmp_path: Path) -> None:
     (tmp_path / "broken.docx").write_bytes(b"PK\x03\x04 not really a zip")
     with pytest.raises(DocumentParseError, match=r"broken\.docx"):

@@ -14,6 +14,7 @@ from qa.ingest.normalize import (
     blocks_from_plain_text,
     clean_text,
     join_broken_paragraphs,
+    metadata_of,
 )
 
 
@@ -53,6 +54,19 @@ def test_normalize_recognises_title_and_metadata(seed_document) -> None:
     assert kinds[:2] == ["title", "meta"] and kinds[-1] == "meta"
     # metadata stays in the searchable text
     assert "Wu, Yu-Yin" in seed_document.text
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("By Jane Doe, Senior Fellow", ("author", "Jane Doe, Senior Fellow")),
+        ("Written by: J. Smith", ("author", "J. Smith")),
+        ("By 2031, batteries must carry a passport.", None),
+        ("By contrast, the EU funds hydrogen corridors.", None),
+    ],
+)
+def test_metadata_author_line_names_someone(line: str, expected: tuple[str, str] | None) -> None:
+    assert metadata_of(line) == expected
 
 
 def test_normalize_blocks_index_the_text(seed_document) -> None:
@@ -174,6 +188,7 @@ def test_markdown_table_is_one_block_with_a_row_per_line() -> None:
         ("table", "Item | 2023 | 2022\nTotal assets | 411,976 | 364,840\nDebt / notes | 1 |"),
         ("paragraph", "After."),
     ]
+    assert blocks[1].level == 1  # its first row heads the columns
 
 
 def test_html_data_table_is_one_block_with_its_caption(tmp_path: Path) -> None:
@@ -187,6 +202,7 @@ def test_html_data_table_is_one_block_with_its_caption(tmp_path: Path) -> None:
     )
     document = read_document(tmp_path / "t.html", tmp_path)
     kinds = [(kind, document.text[a:b]) for a, b, kind, _ in document.blocks]
+    assert [level for _, _, kind, level in document.blocks if kind == "table"] == [1]  # <th> row
     assert kinds == [
         ("title", "Annual report"),
         ("heading", "Balance sheet"),
@@ -211,3 +227,42 @@ def test_html_layout_table_is_read_as_the_page(tmp_path: Path) -> None:
     assert ("paragraph", "Grants start in 2025.") in kinds
     assert ("paragraph", "Only one cell of text.") in kinds
     assert all(kind != "table" for kind, _ in kinds)
+
+
+def test_markdown_bold_lead_in_that_ends_a_sentence_is_a_label() -> None:
+    blocks = blocks_from_markdown(
+        "- **Battery passport.** From 2027 every EV battery needs one.\n"
+        "- **Carbon footprint**. EV batteries declare it from 2025.\n"
+        "- **Note:** the dates may move.\n"
+        "- **Author:** Jane Doe\n\n"
+        "**Only** cars count.\n\n**A paragraph all in bold.**\n"
+    )
+    assert [(b.kind, b.text) for b in blocks] == [
+        ("label", "Battery passport."),
+        ("paragraph", "From 2027 every EV battery needs one."),
+        ("label", "Carbon footprint."),
+        ("paragraph", "EV batteries declare it from 2025."),
+        ("paragraph", "Note: the dates may move."),  # runs on into its sentence
+        ("paragraph", "Author: Jane Doe"),  # a metadata line stays whole
+        ("paragraph", "Only cars count."),
+        ("paragraph", "A paragraph all in bold."),
+    ]
+
+
+def test_html_bold_lead_in_is_a_label_and_nothing_is_lost(tmp_path: Path) -> None:
+    (tmp_path / "b.html").write_text(
+        "<html><body><h1>Battery rules</h1><ul>"
+        "<li> <strong>Battery passport.</strong> From 2027 every battery needs one.</li>"
+        "<li><b>Recycled content.</b> By 2031, <a href='#'>16% cobalt</a> is recycled.</li>"
+        "<li><b>Only</b> cars count.</li></ul></body></html>"
+    )
+    document = read_document(tmp_path / "b.html", tmp_path)
+    kinds = [(kind, document.text[a:b]) for a, b, kind, _ in document.blocks]
+    assert kinds == [
+        ("title", "Battery rules"),
+        ("label", "Battery passport."),
+        ("paragraph", "From 2027 every battery needs one."),
+        ("label", "Recycled content."),
+        ("paragraph", "By 2031, 16% cobalt is recycled."),
+        ("paragraph", "Only cars count."),
+    ]

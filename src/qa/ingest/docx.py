@@ -8,9 +8,10 @@ import io
 import logging
 import re
 import zipfile
+from typing import Any
 
 from qa.errors import DocumentParseError
-from qa.ingest.normalize import Block, clean_text, squash, table_row
+from qa.ingest.normalize import Block, clean_text, lead_blocks, squash, table_row
 
 logger = logging.getLogger(__name__)
 
@@ -66,7 +67,21 @@ def read_docx_blocks(data: bytes, source: str) -> list[Block]:
         elif style.lower() == "caption" or (len(text) <= 120 and text.lower().startswith("table")):
             pending_caption = [text]  # kept with the table that follows
         else:
-            blocks.append(Block(kind="paragraph", text=text))
+            blocks += _blocks_of(item, text)
     if pending_caption:
         blocks.append(Block(kind="paragraph", text=pending_caption[0]))
     return blocks
+
+
+def _blocks_of(paragraph: Any, text: str) -> list[Block]:
+    """A body paragraph's blocks: one paragraph, or a label and a paragraph when it opens
+    with a few words in bold that end a sentence ("Battery passport. From 2027 …")."""
+    lead = ""
+    for run in paragraph.runs:
+        if run.bold is not True and run.text.strip():
+            break
+        lead += run.text
+    whole = paragraph.text  # with hyperlinks, which `runs` leaves out
+    if lead.strip() and whole.startswith(lead):
+        return lead_blocks(clean_text(lead), clean_text(whole[len(lead) :]))
+    return [Block(kind="paragraph", text=text)]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from qa.errors import DocumentParseError
-from qa.ingest.normalize import Block, clean_text, squash, table_row
+from qa.ingest.normalize import Block, clean_text, lead_blocks, squash, table_row
 
 _INVISIBLE = (
     "script",
@@ -85,14 +85,20 @@ def _read_html_blocks(html: str) -> list[Block]:
 
 
 def _walk(node: Any, blocks: list[Block]) -> None:
-    # Text directly inside a block element forms a paragraph; nested blocks recurse.
+    # Text directly inside a block element forms a paragraph; nested blocks recurse. One
+    # that opens in bold (<strong>, <b>) may open with a label.
     pending: list[str] = []
+    lead: list[str] = []
 
     def flush() -> None:
-        text = squash(clean_text("".join(pending)))
-        pending.clear()
-        if text:
+        raw = "".join(pending)
+        if lead:
+            rest = raw[raw.index(lead[0]) + len(lead[0]) :]
+            blocks.extend(lead_blocks(clean_text(lead[0]), clean_text(rest)))
+        elif text := squash(clean_text(raw)):
             blocks.append(Block(kind="paragraph", text=text))
+        pending.clear()
+        lead.clear()
 
     for child in getattr(node, "children", []):
         name = getattr(child, "name", None)
@@ -111,6 +117,8 @@ def _walk(node: Any, blocks: list[Block]) -> None:
         elif name == "br":
             pending.append("\n")
         else:
+            if name in ("strong", "b") and not "".join(pending).strip():
+                lead.append(child.get_text())
             pending.append(child.get_text())  # inline: the source's own spacing
     flush()
 
@@ -130,11 +138,11 @@ def _table_block(table: Any) -> Block | None:
         cell.find(_LAYOUT) is not None for row in cells for cell in row
     ):
         return None
-    lines = [squash(clean_text(c.get_text(" "))) for c in table.find_all("caption", limit=1)]
-    lines += [
-        table_row([squash(clean_text(cell.get_text(" "))) for cell in row])
-        for row in cells
-        if any(cell.get_text().strip() for cell in row)
-    ]
-    lines = [line for line in lines if line]
-    return Block(kind="table", text="\n".join(lines)) if lines else None
+    caption = [squash(clean_text(c.get_text(" "))) for c in table.find_all("caption", limit=1)]
+    filled = [row for row in cells if any(cell.get_text().strip() for cell in row)]
+    rows = [table_row([squash(clean_text(cell.get_text(" "))) for cell in row]) for row in filled]
+    header = 0  # the leading rows of <th> cells only
+    while header < len(filled) and all(cell.name == "th" for cell in filled[header]):
+        header += 1
+    lines = [line for line in caption if line] + rows
+    return Block(kind="table", text="\n".join(lines), level=header) if lines else None

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from qa.ingest.normalize import Block, clean_text, squash, table_row
+from qa.ingest.normalize import Block, clean_text, lead_blocks, squash, table_row
 
 # Inline tokens whose own text is what a reader sees; other inline tokens are markup.
 _TEXT_TOKENS = ("text", "code_inline")
@@ -37,12 +37,15 @@ def blocks_from_markdown(text: str) -> list[Block]:
         elif kind == "table_close" and rows is not None:
             lines = [table_row(cells) for cells in rows if any(cells)]
             if lines:
-                blocks.append(Block(kind="table", text="\n".join(lines)))
+                header = int(bool(rows and any(rows[0])))  # a GFM table's first row heads it
+                blocks.append(Block(kind="table", text="\n".join(lines), level=header))
             rows = None
         elif kind == "tr_open" and rows is not None:
             rows.append([])
         elif kind == "inline" and rows is not None:
             rows[-1].append(squash(clean_text(_inline_text(token))))
+        elif kind == "inline" and not heading_level and (lead := _bold_lead(token)):
+            blocks += lead_blocks(*(clean_text(part) for part in lead))
         elif kind == "inline":
             _add(blocks, squash(clean_text(_inline_text(token))), heading_level)
         elif kind in ("fence", "code_block"):
@@ -61,9 +64,25 @@ def _add(blocks: list[Block], text: str, heading_level: int) -> None:
         blocks.append(Block(kind="paragraph", text=text))
 
 
+def _bold_lead(token: Any) -> tuple[str, str] | None:
+    """The text in bold that opens a paragraph, and the text after it; None when it does
+    not open in bold."""
+    children = [c for c in token.children or [] if c.type != "text" or c.content.strip()]
+    if not children or children[0].type != "strong_open":
+        return None
+    close = next((i for i, c in enumerate(children) if c.type == "strong_close"), None)
+    if close is None:
+        return None
+    return _text_of(children[1:close]), _text_of(children[close + 1 :])
+
+
 def _inline_text(token: Any) -> str:
+    return _text_of(token.children or [])
+
+
+def _text_of(children: list[Any]) -> str:
     parts: list[str] = []
-    for child in token.children or []:
+    for child in children:
         if child.type in _TEXT_TOKENS:
             parts.append(child.content)
         elif child.type in _BREAKS:

@@ -14,7 +14,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-BlockKind = Literal["title", "meta", "heading", "paragraph", "table"]
+BlockKind = Literal["title", "meta", "heading", "label", "paragraph", "table"]
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f\u200b\ufeff]")
 _ESCAPED = re.compile(r"\\([$%&#_*\[\](){}`~|<>!+.-])")
@@ -32,15 +32,40 @@ _KEY_VALUE = re.compile(
 class Block(BaseModel):
     """A structural unit of normalised text: a title, metadata line, heading, paragraph or table.
 
-    A table's text is one row per line, cells separated by " | ", caption lines first.
+    A table's text is one row per line, cells separated by " | ", caption lines first. A
+    label is the bold lead-in of a paragraph or list item ("**Battery passport.** From
+    2027 …"): a heading run into its text, which opens no section.
     """
 
     model_config = ConfigDict(frozen=True)
 
     kind: BlockKind
     text: str
-    level: int = 0
+    level: int = 0  # a heading's depth; a table's count of header rows (after its caption)
     page: int | None = None
+
+
+# A bold lead-in is a label when it ends a sentence of its own, in a few words; one that
+# runs on into its sentence ("**Note:** the …", "**Only** cars …") is part of it.
+_LABEL_WORDS = 12
+
+
+def lead_blocks(lead: str, rest: str) -> list[Block]:
+    """The blocks of a paragraph that opens in bold: the bold `lead` as a label and `rest`
+    as the paragraph, when the lead is a label ("Battery passport." then "From 2027 …");
+    otherwise the one paragraph. A metadata line in bold ("**Author:** …") stays whole."""
+    lead, rest = squash(lead), squash(rest)
+    if rest[:1] == ".":  # "**Battery passport**. From …"
+        lead, rest = lead + ".", rest[1:].lstrip()
+    whole = squash(f"{lead} {rest}")
+    if (
+        not rest
+        or not lead.endswith(".")
+        or len(lead.split()) > _LABEL_WORDS
+        or metadata_of(whole) is not None
+    ):
+        return [Block(kind="paragraph", text=whole)] if whole else []
+    return [Block(kind="label", text=lead), Block(kind="paragraph", text=rest)]
 
 
 def clean_text(raw: str) -> str:
@@ -99,11 +124,25 @@ def metadata_of(text: str) -> tuple[str, str] | None:
         return None
     if _COPYRIGHT.match(text):
         return "copyright", text
-    if match := _AUTHOR.match(text):
+    if (match := _AUTHOR.match(text)) and _names_someone(match.group(1).strip()):
         return "author", match.group(1).strip()
     if match := _KEY_VALUE.match(text):
         return match.group(1).lower(), match.group(2).strip()
     return None
+
+
+# A byline's names: "By Jane Doe, Senior Fellow", not "By 2031, batteries must …" or "By
+# contrast, the EU …".
+_BYLINE_WORDS = 12
+
+
+def _names_someone(value: str) -> bool:
+    words = value.split()
+    return (
+        value[:1].isupper()
+        and len(words) <= _BYLINE_WORDS
+        and not (value.endswith(".") and len(words[-1]) > 2)  # a sentence, not "J."
+    )
 
 
 def _byline(text: str) -> tuple[str, str] | None:
