@@ -215,6 +215,32 @@ def test_compose_never_quotes_a_bold_label_or_a_table_header_row(make_corpus, em
         assert "Obligation | Applies from | Who" not in service.ask(question).answer
 
 
+def test_compose_answers_a_question_naming_a_section_from_the_sentences_under_it(
+    make_corpus, embedder
+) -> None:
+    text = (
+        "# Battery rules\n\n"
+        "## Overview\n\nThe regulation entered into force on 17 August 2023 and covers the "
+        "whole life cycle of batteries.\n\n"
+        "## Key obligations\n\n"
+        "- **Carbon footprint.** From 18 February 2025, EV batteries must carry a carbon "
+        "footprint declaration.\n"
+        "- **Battery passport.** From February 2027, every EV battery needs a digital "
+        "battery passport.\n\n"
+        "## Due diligence\n\nEconomic operators must set up a policy for cobalt, graphite, "
+        "lithium and nickel.\n"
+    )
+    settings, _ = make_corpus({"rules.md": text})
+    service = QAService(settings, embedder=embedder)
+    service.ingest()
+    answer = service.ask("What are the key obligations?")
+    assert answer.answered, answer.message
+    assert "carbon footprint declaration" in answer.answer
+    assert "digital battery passport" in answer.answer
+    assert "cobalt" not in answer.answer and "17 August 2023" not in answer.answer
+    assert all(c.headings[-1] == "Key obligations" for c in answer.citations)
+
+
 def test_compose_answer_checks_can_be_turned_off(seed_service: QAService) -> None:
     question = "What was the market share of electric cars in Taiwan in 2023?"
     checked = seed_service.ask(question)

@@ -10,6 +10,7 @@ from qa.answer.questions import (
     asks_relation,
     is_list_question,
     plan_question,
+    section_words,
 )
 from qa.retrieval.lexical import content_terms
 
@@ -121,3 +122,20 @@ def test_questions_terms_are_content_words_and_recommendations_add_theirs() -> N
     recommended = content_terms(asked_words("What does the author recommend for Taiwan?"))
     assert {"suggest", "propos", "urg"} <= set(recommended)
     assert "suggest" not in content_terms(asked_words("What does Taiwan offer?"))
+
+
+@pytest.mark.parametrize(
+    ("question", "heading", "names_it"),
+    [
+        ("What are the key obligations?", "Key obligations", True),
+        ("What does the section on due diligence say?", "Due diligence", True),
+        ("List the implications for non-EU suppliers.", "Implications for non-EU suppliers", True),
+        ("What are the key obligations for cobalt refiners?", "Key obligations", False),
+        ("What is due?", "Due diligence", False),
+    ],
+)
+def test_questions_section_words_say_whether_a_question_names_a_heading(
+    question: str, heading: str, names_it: bool
+) -> None:
+    assert (section_words(question) == section_words(heading)) is names_it
+    assert section_words(heading)

@@ -466,3 +466,68 @@ def test_selection_list_member_must_say_a_word_of_the_question() -> None:
     )
     assert answer.answered and "tax incentives" in answer.answer
     assert "best partner" not in answer.answer
+
+
+def _section_candidate(rank: int, text: str, start: int, headings: Sequence[str]) -> Candidate:
+    sentences, at = [], 0
+    for block in text.split("\n\n"):  # a heading or label is a block of its own
+        sentences += [(at + a, at + b) for a, b in split_sentences(block)]
+        at += len(block) + 2
+    heads = {"Key obligations", "Due diligence", "Carbon footprint.", "Battery passport."}
+    passage = Passage(
+        id=f"p{rank}",
+        document_id="rules",
+        title="Battery rules",
+        source="rules.md",
+        start=start,
+        end=start + len(text),
+        text=text,
+        sentences=sentences,
+        labels=["heading" if text[a:b] in heads else "" for a, b in sentences],
+        headings=list(headings),
+    )
+    return Candidate(rank, passage, 1.0 / (rank + 1), 0.5, 1.0)
+
+
+@pytest.mark.parametrize("limit", [8, 2])
+def test_selection_a_question_naming_a_section_is_answered_by_what_it_says(limit: int) -> None:
+    path = ["Battery rules", "Key obligations"]
+    candidates = [  # in rank order; the section runs over the first two in document order
+        _section_candidate(
+            0,
+            "Battery passport.\n\nFrom 2027, every EV battery needs a passport.\n\n"
+            "Due diligence\n\nEconomic operators must set up a policy.",
+            500,
+            path,
+        ),
+        _section_candidate(
+            1,
+            "Key obligations\n\nCarbon footprint.\n\nFrom 2025, EV batteries must carry a "
+            "declaration. Makers file it with the Commission.",
+            100,
+            path,
+        ),
+        _section_candidate(2, "They must also report recycled content.", 900, path),
+    ]
+    answer = compose_answer(
+        "What are the key obligations?",
+        lambda n: candidates[:n],
+        _evidence,  # every cosine 0: only the heading can say what answers
+        Settings(abstain_threshold=0.5, max_list_sentences=limit),
+        k=1,
+    )
+    assert answer.answered
+    declaration = (
+        "From 2025, EV batteries must carry a declaration. Makers file it with the Commission."
+    )
+    passport = "From 2027, every EV battery needs a passport."
+    # Document order; the due-diligence sentence is another section's, and "They must also
+    # report …" has no antecedent in its passage.
+    expected = f"{declaration} [1] {passport} [2]" if limit == 8 else f"{declaration} [1]"
+    assert answer.answer == expected
+    assert all(c.headings == path for c in answer.citations)
+    for citation in answer.citations:
+        text = candidates[[c.passage.id for c in candidates].index(citation.passage_id)].passage
+        assert [text.text[a - text.start : b - text.start] for a, b in citation.spans] == [
+            citation.quote
+        ]

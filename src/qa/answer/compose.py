@@ -22,6 +22,7 @@ from qa.answer.questions import (
     document_ask,
     named_actors,
     plan_question,
+    section_words,
 )
 from qa.answer.scorer import SentenceScorer
 from qa.answer.scoring import (
@@ -29,10 +30,12 @@ from qa.answer.scoring import (
     RERANKED,
     EvidenceOf,
     ScoredSentence,
+    headings_over,
+    is_answer_line,
     score_sentences,
 )
 from qa.answer.selection import Quote, attributed, covers, merged, select_quotes
-from qa.attribution import is_introduction
+from qa.attribution import antecedent, is_introduction
 from qa.config import Settings
 from qa.ingest.normalize import CELL_SEPARATOR
 from qa.models import AbstentionReason, Answer, Citation
@@ -45,7 +48,8 @@ EMPTY_CORPUS = "No documents are indexed yet, so there is nothing to answer from
 LIST_ROUNDS = 2
 # The rule's probability is calibrated so that this is its operating point.
 RULE_THRESHOLD = 0.5
-# A question about the document itself, answered by the front-matter line it asks for.
+# A question about the document itself, answered by the front-matter line it asks for,
+# and one that names a section ("What are the key obligations?"), by what it says.
 DOCUMENT_CONFIDENCE = 0.9
 # A column heading that is a year: "2023", "FY2022", "Fiscal 2021", "2023 Q4".
 _YEAR_CELL = re.compile(r"(?:FY|fiscal\s+|year\s+)?(?:19|20)\d\d(?:\s*Q[1-4])?", re.I)
@@ -124,6 +128,12 @@ def compose_answer(
             return _answer(question, plan, quotes, ranking, [], DOCUMENT_CONFIDENCE)
     if from_map is not None and (mapped := from_map(plan)) is not None:
         return mapped
+    if not plan.is_multipart and (section := _named_section(plan.question, candidates)):
+        # The whole section, which may run over passages the question's words did not find.
+        ranking = list(retrieve(settings.max_k))
+        quotes = _section_quotes(section, ranking, settings.max_list_sentences)
+        if quotes:
+            return _answer(question, plan, quotes, ranking, [], DOCUMENT_CONFIDENCE)
     ranked = judge.rank(plan.question, candidates, evidence_of, wide=plan.is_list)
     best = ranked[0].probability if ranked else 0.0
     uncovered: list[str] = []
@@ -281,6 +291,59 @@ def _document_quotes(ask: str, candidates: Sequence[Candidate]) -> list[Quote]:
     return []
 
 
+def _named_section(question: str, candidates: Sequence[Candidate]) -> tuple[str, str] | None:
+    """The (document, heading) of the section a question names by its heading's words
+    ("What are the key obligations?", "What does the section on due diligence say?"), in
+    the best-ranked passage under such a heading; None for any other question."""
+    asked = section_words(question)
+    if not asked:
+        return None
+    for candidate in candidates:
+        passage = candidate.passage
+        headings = dict.fromkeys(path[-1] for path, _ in headings_over(passage) if path)
+        for heading in headings:
+            if heading != passage.title and section_words(heading) == asked:
+                return passage.document_id, heading
+    return None
+
+
+def _section_quotes(
+    section: tuple[str, str], candidates: Sequence[Candidate], limit: int
+) -> list[Quote]:
+    """What the section says, in document order: up to `limit` sentences of the passages
+    under its heading, one quote for each run between its labels. A run's opening
+    sentences that point back past the heading ("They must also …" opening a passage) are
+    left out, so each quote names its subject."""
+    document, heading = section
+    quotes: list[Quote] = []
+    seen: set[str] = set()
+    left = limit
+    for c in sorted(range(len(candidates)), key=lambda c: candidates[c].passage.start):
+        passage = candidates[c].passage
+        if passage.document_id != document or passage.id in seen:
+            continue
+        seen.add(passage.id)
+        texts = passage.sentence_texts()
+        labels = passage.labels or [""] * len(texts)
+        run: list[int] = []
+        for j, (path, _) in enumerate([*headings_over(passage), ([], "")]):
+            inside = j < len(texts) and path[-1:] == [heading] and not labels[j]
+            if (
+                inside
+                and is_answer_line(texts[j])
+                and not _is_header_row(texts[j])
+                and (run or antecedent(texts, j) == j)
+            ):
+                run.append(j)
+                continue
+            if run and left > 0:
+                run = run[:left]
+                quotes.append(Quote(c, run[0], run[-1], DOCUMENT_CONFIDENCE))
+                left -= len(run)
+            run = []
+    return quotes
+
+
 def _about(question: str) -> Callable[[str], bool] | None:
     """Whether a text names a country, bloc or organisation the question asks about (or a
     member or bloc of one); None when the question names none."""
@@ -419,7 +482,7 @@ def _answer(
                 n=numbers[c],
                 quote=" ".join(q.text(candidates) for q in mine),
                 spans=[q.document_span(candidates) for q in mine],
-                headings=passage.headings,
+                headings=headings_over(passage)[mine[0].first][0],  # the quote's section
                 score=round(max(q.probability for q in mine), 4),
             )
         )

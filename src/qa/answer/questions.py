@@ -7,6 +7,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from qa.retrieval.lexical import content_terms
+
 _I = re.IGNORECASE
 _LIST_LEAD = re.compile(
     r"^\s*(?:list|name|enumerate|give (?:me )?(?:all|every)|identify all)\b"
@@ -234,6 +236,26 @@ def asked_words(question: str) -> str:
     if _RECOMMENDATION_ASK.search(question):
         return f"{question} {RECOMMENDATION_WORDS}"
     return question
+
+
+# Words that ask for a section rather than name it: "What does the section on due
+# diligence say?" names the section "Due diligence".
+_SECTION_ASK_WORDS = (
+    "section sections part chapter heading say says list tell describe cover covers "
+    "explain mention state summarize summarise"
+)
+
+
+@lru_cache(maxsize=4096)
+def section_words(text: str) -> frozenset[str]:
+    """The content words (stemmed) that name a section, in a question or a heading: "What
+    are the key obligations?" and the heading "Key obligations" both give {key, oblig}."""
+    return frozenset(content_terms(text)) - _section_ask_words()
+
+
+@lru_cache(maxsize=1)
+def _section_ask_words() -> frozenset[str]:
+    return frozenset(content_terms(_SECTION_ASK_WORDS))
 
 
 def named_actors(question: str) -> dict[str, str]:

@@ -22,6 +22,7 @@ from qa.answer.scorer import SentenceScorer
 from qa.attribution import antecedent, subject_actors
 from qa.chunking import is_title_line
 from qa.ingest.normalize import CELL_SEPARATOR
+from qa.models import Passage
 from qa.retrieval.lexical import tokenize
 from qa.retrieval.retriever import Candidate, Evidence
 
@@ -102,6 +103,12 @@ def score_sentences(
     return rescored + rest
 
 
+def is_answer_line(sentence: str) -> bool:
+    """Whether a sentence not marked as a heading can answer: not a question itself, a
+    caption in capitals or a heading set as a sentence in title case."""
+    return not _asks(sentence) and not _is_caption(sentence) and not is_title_line(sentence)
+
+
 def _asks(sentence: str) -> bool:
     """True for a sentence that is itself a question ("Who Can See Your Information?"): an
     FAQ entry or a contents line, which never answers; the sentences after it may."""
@@ -140,6 +147,51 @@ def _inherited_actor_tokens(texts: tuple[str, ...]) -> tuple[frozenset[str], ...
     return tuple(found)
 
 
+def headings_over(passage: Passage) -> list[tuple[list[str], str]]:
+    """For each sentence of `passage`, the heading path it stands under (its passage's, then
+    any heading within the passage, which replaces the section the passage opened in) and
+    the bold label ("Battery passport.") that leads it, or ""."""
+    return [
+        (list(path), label)
+        for path, label in _headings_over(
+            passage.title,
+            tuple(passage.headings),
+            tuple(passage.sentence_texts()),
+            tuple(passage.labels or [""] * len(passage.sentences)),
+        )
+    ]
+
+
+@lru_cache(maxsize=4096)
+def _headings_over(
+    title: str, path: tuple[str, ...], texts: tuple[str, ...], labels: tuple[str, ...]
+) -> tuple[tuple[tuple[str, ...], str], ...]:
+    label = ""
+    found = []
+    for text, kind in zip(texts, labels, strict=True):
+        if kind == "heading" and text not in path:
+            if text.endswith("."):  # a run-in label: "Battery passport."
+                label = text
+            else:  # the next section
+                path, label = (*(path if path[-1:] == (title,) else path[:-1]), text), ""
+        found.append((path, label))
+    return tuple(found)
+
+
+@lru_cache(maxsize=4096)
+def _section_tokens(
+    title: str, path: tuple[str, ...], texts: tuple[str, ...], labels: tuple[str, ...]
+) -> tuple[frozenset[str], ...]:
+    """For each sentence of a passage, the tokens of the headings it stands under and of
+    the bold label that leads it. Under "Key obligations", "From 2025, EV batteries must
+    carry …" answers "What are the key obligations?". The document title, which every
+    sentence shares, is left out."""
+    return tuple(
+        frozenset(t for h in [*over, label] if h != title for t in tokenize([h])[0])
+        for over, label in _headings_over(title, path, texts, labels)
+    )
+
+
 def _actor_terms(question: str, idf: Mapping[str, float]) -> tuple[list[str], Mapping[str, float]]:
     """The question's content terms and, for each actor it names, the actor's token
     (weighted as the rarest word that names it), so that "the Japanese government" covers
@@ -176,14 +228,12 @@ def _rule_scores(
         labels = candidate.passage.labels or [""] * len(texts)
         cosines = evidence.sentence_vectors[i] @ evidence.query_vector
         about = _inherited_actor_tokens(tuple(texts))
+        under = _section_tokens(
+            candidate.passage.title, tuple(candidate.passage.headings), tuple(texts), tuple(labels)
+        )
         for j, (text, tokens) in enumerate(zip(texts, tokenize(texts), strict=True)):
-            if (
-                labels[j] != "heading"
-                and not _asks(text)
-                and not _is_caption(text)
-                and not is_title_line(text)
-            ):
-                share = coverage(terms, set(tokens) | about[j], idf)
+            if labels[j] != "heading" and is_answer_line(text):
+                share = coverage(terms, set(tokens) | about[j] | under[j], idf)
                 rows.append((i, j, text, labels[j], float(cosines[j]), share))
     if not rows:
         return []
