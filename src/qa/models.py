@@ -209,7 +209,8 @@ class Answer(_Frozen):
     caution: str | None = Field(
         None,
         description="A caution for people about an answer's sources: set when the document the "
-        "question names does not say, and the answer quotes other documents.",
+        "question names does not say, and the answer quotes other documents, or when a "
+        "section the question names says more than the sentences quoted.",
     )
 
 

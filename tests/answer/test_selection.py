@@ -525,6 +525,10 @@ def test_selection_a_question_naming_a_section_is_answered_by_what_it_says(limit
     # report …" has no antecedent in its passage.
     expected = f"{declaration} [1] {passport} [2]" if limit == 8 else f"{declaration} [1]"
     assert answer.answer == expected
+    # Only a capped answer says that the section goes on.
+    assert (answer.caution is not None) is (limit == 2)
+    if answer.caution is not None:
+        assert "Key obligations" in answer.caution and "QA_MAX_LIST_SENTENCES" in answer.caution
     assert all(c.headings == path for c in answer.citations)
     for citation in answer.citations:
         text = candidates[[c.passage.id for c in candidates].index(citation.passage_id)].passage

@@ -61,6 +61,14 @@ def test_normalize_recognises_title_and_metadata(seed_document) -> None:
     [
         ("By Jane Doe, Senior Fellow", ("author", "Jane Doe, Senior Fellow")),
         ("Written by: J. Smith", ("author", "J. Smith")),
+        ("Written by J. Smith and A. N. Other.", ("author", "J. Smith and A. N. Other.")),
+        ("By Jane Doe, senior fellow at CIER", ("author", "Jane Doe, senior fellow at CIER")),
+        ("By Monday, the ministry must publish its list.", None),
+        (
+            "Prepared by the Ministry of Economic Affairs",
+            ("author", "the Ministry of Economic Affairs"),
+        ),
+        ("By the way, the EU funds hydrogen corridors.", None),
         ("By 2031, batteries must carry a passport.", None),
         ("By contrast, the EU funds hydrogen corridors.", None),
     ],

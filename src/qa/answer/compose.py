@@ -131,9 +131,17 @@ def compose_answer(
     if not plan.is_multipart and (section := _named_section(plan.question, candidates)):
         # The whole section, which may run over passages the question's words did not find.
         ranking = list(retrieve(settings.max_k))
-        quotes = _section_quotes(section, ranking, settings.max_list_sentences)
+        quotes, more = _section_quotes(section, ranking, settings.max_list_sentences)
         if quotes:
-            return _answer(question, plan, quotes, ranking, [], DOCUMENT_CONFIDENCE)
+            answer = _answer(question, plan, quotes, ranking, [], DOCUMENT_CONFIDENCE)
+            if more:
+                caution = (
+                    f"The section “{section[1]}” says more than the "
+                    f"{settings.max_list_sentences} sentences quoted (QA_MAX_LIST_SENTENCES); "
+                    "its sources show where it is."
+                )
+                answer = answer.model_copy(update={"caution": caution})
+            return answer
     ranked = judge.rank(plan.question, candidates, evidence_of, wide=plan.is_list)
     best = ranked[0].probability if ranked else 0.0
     uncovered: list[str] = []
@@ -309,15 +317,15 @@ def _named_section(question: str, candidates: Sequence[Candidate]) -> tuple[str,
 
 def _section_quotes(
     section: tuple[str, str], candidates: Sequence[Candidate], limit: int
-) -> list[Quote]:
+) -> tuple[list[Quote], bool]:
     """What the section says, in document order: up to `limit` sentences of the passages
-    under its heading, one quote for each run between its labels. A run's opening
-    sentences that point back past the heading ("They must also …" opening a passage) are
-    left out, so each quote names its subject."""
+    under its heading, one quote for each run between its labels, and whether it says
+    more. A run's opening sentences that point back past the heading ("They must also …"
+    opening a passage) are left out, so each quote names its subject."""
     document, heading = section
     quotes: list[Quote] = []
     seen: set[str] = set()
-    left = limit
+    left, more = limit, False
     for c in sorted(range(len(candidates)), key=lambda c: candidates[c].passage.start):
         passage = candidates[c].passage
         if passage.document_id != document or passage.id in seen:
@@ -336,12 +344,14 @@ def _section_quotes(
             ):
                 run.append(j)
                 continue
-            if run and left > 0:
-                run = run[:left]
-                quotes.append(Quote(c, run[0], run[-1], DOCUMENT_CONFIDENCE))
-                left -= len(run)
+            if run:
+                more = more or len(run) > left
+                if left > 0:
+                    run = run[:left]
+                    quotes.append(Quote(c, run[0], run[-1], DOCUMENT_CONFIDENCE))
+                    left -= len(run)
             run = []
-    return quotes
+    return quotes, more
 
 
 def _about(question: str) -> Callable[[str], bool] | None:

@@ -131,17 +131,26 @@ def metadata_of(text: str) -> tuple[str, str] | None:
     return None
 
 
-# A byline's names: "By Jane Doe, Senior Fellow", not "By 2031, batteries must …" or "By
-# contrast, the EU …".
+# A byline's names: "By Jane Doe, senior fellow at CIER", "Written by J. Smith and A. N.
+# Other.", not "By 2031, batteries must …", "By contrast, the EU …" or "By Monday, the
+# ministry must publish its list.": capitalised words, a few lowercase ones at most.
 _BYLINE_WORDS = 12
+_BYLINE_LOWERCASE = 2
+_NAME_JOINERS = frozenset(
+    ["and", "&", "of", "for", "at", "the", "de", "del", "der", "van", "von", "da", "du", "le"]
+)
 
 
 def _names_someone(value: str) -> bool:
-    words = value.split()
+    words = [w.strip(",;()") for w in value.split()]
+    lower = [w for w in words if w[:1].islower() and w not in _NAME_JOINERS]
+    upper = [w for w in words if w[:1].isupper()]
+    first = next((w for w in words if w not in _NAME_JOINERS), "")
     return (
-        value[:1].isupper()
+        first[:1].isupper()
         and len(words) <= _BYLINE_WORDS
-        and not (value.endswith(".") and len(words[-1]) > 2)  # a sentence, not "J."
+        and len(lower) <= _BYLINE_LOWERCASE
+        and len(upper) > len(lower)
     )
 
 
