@@ -341,6 +341,17 @@ def test_selection_a_question_about_two_actors_dealings_needs_a_quote_naming_bot
     assert answer.answer == f"{india} [1]"
 
 
+def test_selection_two_actors_named_side_by_side_are_not_dealing_with_each_other() -> None:
+    # The EU and Japan are both Taiwan's partners here; the sentence names them together
+    # but ties neither to the other.
+    taiwan = "Taiwan should promote cooperation with Europe and Japan on vehicle components."
+    answer = _ask("Does the EU cooperate with Japan?", [taiwan], abstain_threshold=0.0)
+    assert not answer.answered and answer.reason == "unsupported_detail"
+    assert answer.message is not None and "dealing with each other" in answer.message
+    answer = _ask("Does Taiwan cooperate with Japan?", [taiwan], abstain_threshold=0.0)
+    assert answer.answered and answer.answer == f"{taiwan} [1]"
+
+
 def test_selection_the_first_quote_comes_from_a_passage_naming_the_asked_actor() -> None:
     # Korea's hydrogen sentence ranks first on "hydrogen"; the answer about the EU must not
     # open with it, even though the EU passage is cited beside it.

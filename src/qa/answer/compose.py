@@ -35,7 +35,7 @@ from qa.answer.scoring import (
     score_sentences,
 )
 from qa.answer.selection import Quote, attributed, covers, merged, select_quotes
-from qa.attribution import antecedent, is_introduction
+from qa.attribution import antecedent, is_introduction, partner_actors, subject_actors
 from qa.config import Settings
 from qa.ingest.normalize import CELL_SEPARATOR
 from qa.models import AbstentionReason, Answer, Citation
@@ -182,13 +182,16 @@ def compose_answer(
             # "Does Taiwan cooperate with India?" is answered by what names both, or not at all.
             def together(sentence: ScoredSentence) -> bool:
                 quote = attributed(sentence, candidates, settings.max_quote_words)
-                return quote is not None and _names_all(pair, quote.text(candidates))
+                return quote is not None and _ties(pair, quote, candidates)
 
-            if not all(_names_all(pair, q.text(candidates)) for q in quotes):
+            if not all(_ties(pair, q, candidates) for q in quotes):
                 quotes = choose([s for s in ranked if together(s)])
                 if not quotes:
                     names = " and ".join(actor(a).name for a in pair)
-                    message = f"{NOT_COVERED[:-1]}: they do not mention {names} together."
+                    message = (
+                        f"{NOT_COVERED[:-1]}: they do not mention {names} together, as "
+                        "dealing with each other."
+                    )
                     return _abstain(question, candidates, "unsupported_detail", message, best)
     if not quotes:
         return _abstain(question, candidates, "no_evidence", NOT_COVERED, best)
@@ -426,6 +429,30 @@ def _related_pair(question: str) -> tuple[str, ...]:
     return asked if len(asked) >= 2 and asks_relation(question) else ()
 
 
+def _ties(actor_ids: Sequence[str], quote: Quote, candidates: Sequence[Candidate]) -> bool:
+    """Whether a sentence of `quote` ties the actors to each other: names them all, with
+    one of them its subject and the others its subjects or counterparts. "Taiwan … promote
+    cooperation with … Europe, the US, Japan" ties Taiwan to Japan, but not the EU to
+    Japan, though it names both."""
+    if not _names_all(actor_ids, quote.text(candidates)):
+        return False
+    texts = candidates[quote.candidate].passage.sentence_texts()
+    for j in range(quote.first, quote.last + 1):
+        subjects = _with_blocs(subject_actors(texts, j))
+        named = subjects | _with_blocs(partner_actors(texts, j))
+        if set(actor_ids) & subjects and set(actor_ids) <= named:
+            return True
+    return False
+
+
+def _with_blocs(actor_ids: Sequence[str]) -> set[str]:
+    """`actor_ids` and the blocs of their members, as `_present_actors` reads them."""
+    found: set[str] = set()
+    for actor_id in actor_ids:
+        found |= related_ids(actor_id) - set(actor(actor_id).members)
+    return found
+
+
 def _names_all(actor_ids: Sequence[str], text: str) -> bool:
     """Whether `text` names every one of `actor_ids` (a bloc by a member, as
     `_present_actors` reads)."""
@@ -435,10 +462,8 @@ def _names_all(actor_ids: Sequence[str], text: str) -> bool:
 def _present_actors(text: str) -> set[str]:
     """The actors `text` names, and the blocs of the members it names: a member speaks for
     its bloc, not a bloc for each member (an EU deal is no evidence of what Germany does)."""
-    present: set[str] = set()
-    for mention in find_actors(_SPACED_INITIALS.sub(r"\1.", text)):
-        present |= related_ids(mention.actor_id) - set(actor(mention.actor_id).members)
-    return present
+    mentions = find_actors(_SPACED_INITIALS.sub(r"\1.", text))
+    return _with_blocs([m.actor_id for m in mentions])
 
 
 def _missing_names(
