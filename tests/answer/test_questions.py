@@ -8,9 +8,11 @@ from qa.answer.questions import (
     asked_words,
     asks_for_deeds,
     asks_relation,
+    asks_whether,
     is_list_question,
     plan_question,
     section_words,
+    topic_words,
 )
 from qa.retrieval.lexical import content_terms
 
@@ -139,3 +141,18 @@ def test_questions_section_words_say_whether_a_question_names_a_heading(
 ) -> None:
     assert (section_words(question) == section_words(heading)) is names_it
     assert section_words(heading)
+
+
+@pytest.mark.parametrize(
+    ("question", "whether", "topic"),
+    [
+        ("Does Japan subsidise charging stations?", True, "subsidise charging stations"),
+        ("Is the Korean government cooperating with India?", True, "government cooperating"),
+        ("Can I opt out of cookies?", True, "opt cookies"),
+        ("What does Japan subsidise?", False, "subsidise"),
+        ("Which countries cooperate on hydrogen?", False, "countries cooperate hydrogen"),
+    ],
+)
+def test_questions_whether_and_what_about(question: str, whether: bool, topic: str) -> None:
+    assert asks_whether(question) is whether
+    assert topic_words(question) == frozenset(content_terms(topic))

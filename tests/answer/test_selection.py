@@ -352,6 +352,23 @@ def test_selection_two_actors_named_side_by_side_are_not_dealing_with_each_other
     assert answer.answered and answer.answer == f"{taiwan} [1]"
 
 
+def test_selection_a_yes_no_question_needs_passages_that_say_what_it_asks_about() -> None:
+    # The Japan sentence answers "Japan", and nothing of what is asked about it.
+    japan = (
+        "Japan accelerates the development of solid-state battery technology and assists "
+        "companies in expanding overseas markets."
+    )
+    answer = _ask("Does Japan subsidise charging stations?", [japan], abstain_threshold=0.0)
+    assert not answer.answered and answer.reason == "unsupported_detail"
+    assert answer.message is not None
+    assert "never mention subsidise, charging or stations" in answer.message
+    answer = _ask("Does Japan develop solid-state batteries?", [japan], abstain_threshold=0.0)
+    assert answer.answered and answer.answer == f"{japan} [1]"
+    # A question asking what, not whether, keeps the scorer's judgement (paraphrases).
+    answer = _ask("What does Japan do for charging stations?", [japan], abstain_threshold=0.0)
+    assert answer.answered
+
+
 def test_selection_the_first_quote_comes_from_a_passage_naming_the_asked_actor() -> None:
     # Korea's hydrogen sentence ranks first on "hydrogen"; the answer about the EU must not
     # open with it, even though the EU passage is cited beside it.

@@ -19,10 +19,12 @@ from qa.answer.questions import (
     asked_words,
     asks_for_deeds,
     asks_relation,
+    asks_whether,
     document_ask,
     named_actors,
     plan_question,
     section_words,
+    topic_words,
 )
 from qa.answer.scorer import SentenceScorer
 from qa.answer.scoring import (
@@ -201,6 +203,9 @@ def compose_answer(
         message = (
             f"{NOT_COVERED[:-1]}: they do not mention {', '.join(missing)} in connection with it."
         )
+        return _abstain(question, candidates, "unsupported_detail", message, best)
+    if (missing_topic := _missing_topic(plan.question, candidates, quotes)) is not None:
+        message = f"{NOT_COVERED[:-1]}: the closest passages never mention {missing_topic}."
         return _abstain(question, candidates, "unsupported_detail", message, best)
     if _lacks_detail(plan, candidates, quotes):
         message = f"{NOT_COVERED[:-1]}: they do not give the figure, date or ranking it asks for."
@@ -404,6 +409,24 @@ def _says_what_is_named(
         _missing_names(plan.question, candidates, quotes)
         or any(ask.lacks_figures(evidence) for ask in plan.asks)
     )
+
+
+def _missing_topic(
+    question: str, candidates: Sequence[Candidate], quotes: Sequence[Quote]
+) -> str | None:
+    """For a yes-or-no question whose cited passages say none of what it asks about (only
+    its names), the words they lack ("subsidise charging stations"); else None."""
+    if not asks_whether(question):
+        return None
+    asked = topic_words(question)
+    if not asked:
+        return None
+    cited = [candidates[c].passage.text for c in dict.fromkeys(q.candidate for q in quotes)]
+    said = set().union(*(set(t) for t in tokenize(cited)))
+    if asked & said:
+        return None
+    words = [w for w in re.findall(r"[\w'-]+", question) if set(content_terms(w)) & asked]
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} or {words[-1]}"
 
 
 def _lacks_detail(

@@ -230,6 +230,27 @@ def asks_relation(question: str) -> bool:
     return bool(_RELATION_ASK.search(question))
 
 
+# "Does Japan subsidise charging stations?": a question whether something is so, which a
+# text that never says what it asks about cannot answer, yes or no.
+_WHETHER_ASK = re.compile(
+    r"^\s*(?:do|does|did|is|are|was|were|has|have|had|can|could|will|would|should|may|"
+    r"might|must)\b",
+    _I,
+)
+
+
+def asks_whether(question: str) -> bool:
+    """True for a yes-or-no question ("Does Japan subsidise charging stations?")."""
+    return bool(_WHETHER_ASK.match(question))
+
+
+def topic_words(question: str) -> frozenset[str]:
+    """The question's content words (stemmed) besides the names of the actors it asks
+    about: what it asks about them."""
+    names = {t for surface in named_actors(question).values() for t in content_terms(surface)}
+    return frozenset(content_terms(question)) - names
+
+
 def asked_words(question: str) -> str:
     """The question's words, and for a question asking for a recommendation the words
     that make one: the terms an answer sentence may say the question's asks in."""
