@@ -369,6 +369,20 @@ def test_selection_a_yes_no_question_needs_passages_that_say_what_it_asks_about(
     assert answer.answered
 
 
+def test_selection_a_yes_no_question_is_not_answered_by_what_is_said_of_another() -> None:
+    # "nickel" is the Philippines', in a clause of its own; Vietnam is only in the first.
+    asean = (
+        "Thailand, Indonesia, and Vietnam attract foreign investment with policy guidance, "
+        "while the Philippines, with its rich nickel ore, develops the EV battery supply chain."
+    )
+    answer = _ask("Does Vietnam have nickel?", [asean], abstain_threshold=0.0)
+    assert not answer.answered and answer.reason == "unsupported_detail"
+    assert answer.message is not None and "(Philippines), not of Vietnam" in answer.message
+    for question in ("Does the Philippines have nickel?", "Does ASEAN have nickel?"):
+        answer = _ask(question, [asean], abstain_threshold=0.0)
+        assert answer.answered and answer.answer == f"{asean} [1]", question
+
+
 def test_selection_the_first_quote_comes_from_a_passage_naming_the_asked_actor() -> None:
     # Korea's hydrogen sentence ranks first on "hydrogen"; the answer about the EU must not
     # open with it, even though the EU passage is cited beside it.

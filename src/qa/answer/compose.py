@@ -37,7 +37,13 @@ from qa.answer.scoring import (
     score_sentences,
 )
 from qa.answer.selection import Quote, attributed, covers, merged, select_quotes
-from qa.attribution import antecedent, is_introduction, partner_actors, subject_actors
+from qa.attribution import (
+    antecedent,
+    clause_attributions,
+    is_introduction,
+    partner_actors,
+    subject_actors,
+)
 from qa.config import Settings
 from qa.ingest.normalize import CELL_SEPARATOR
 from qa.models import AbstentionReason, Answer, Citation
@@ -206,6 +212,10 @@ def compose_answer(
         return _abstain(question, candidates, "unsupported_detail", message, best)
     if (missing_topic := _missing_topic(plan.question, candidates, quotes)) is not None:
         message = f"{NOT_COVERED[:-1]}: the closest passages never mention {missing_topic}."
+        return _abstain(question, candidates, "unsupported_detail", message, best)
+    if others := _said_of_others(plan.question, candidates, quotes):
+        asked = ", ".join(actor(a).name for a in named_actors(plan.question))
+        message = f"{NOT_COVERED[:-1]}: the quotes say it of another ({others}), not of {asked}."
         return _abstain(question, candidates, "unsupported_detail", message, best)
     if _lacks_detail(plan, candidates, quotes):
         message = f"{NOT_COVERED[:-1]}: they do not give the figure, date or ranking it asks for."
@@ -427,6 +437,30 @@ def _missing_topic(
         return None
     words = [w for w in re.findall(r"[\w'-]+", question) if set(content_terms(w)) & asked]
     return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} or {words[-1]}"
+
+
+def _said_of_others(question: str, candidates: Sequence[Candidate], quotes: Sequence[Quote]) -> str:
+    """For a yes-or-no question about named actors, the names of the others that the quotes
+    say what it asks about of, when no clause says it of an asked actor: "Does Vietnam have
+    nickel?" against "Thailand, Indonesia, and Vietnam attract …, while the Philippines,
+    with its rich nickel ore, …" gives "Philippines". Else ""."""
+    if not asks_whether(question) or not (asked := named_actors(question)):
+        return ""
+    topic = topic_words(question)
+    others: list[str] = []
+    for quote in quotes:
+        texts = candidates[quote.candidate].passage.sentence_texts()
+        for j in range(quote.first, quote.last + 1):
+            for clause in clause_attributions(texts, j):
+                if not topic.intersection(tokenize([texts[j][clause.start : clause.end]])[0]):
+                    continue
+                named = _with_blocs(
+                    clause.subjects + clause.partners
+                )  # a member speaks for its bloc
+                if named.intersection(asked) or not clause.subjects:
+                    return ""  # said of an asked actor, or of no one named
+                others += clause.subjects
+    return ", ".join(actor(a).name for a in dict.fromkeys(others))
 
 
 def _lacks_detail(
