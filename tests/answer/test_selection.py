@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from qa.answer.compose import compose_answer
-from qa.answer.scoring import EvidenceOf
+from qa.answer.scoring import EvidenceOf, headings_over
 from qa.chunking import split_sentences
 from qa.config import Settings
 from qa.models import Answer, Passage
@@ -577,3 +577,26 @@ def test_selection_a_question_naming_a_section_is_answered_by_what_it_says(limit
         assert [text.text[a - text.start : b - text.start] for a, b in citation.spans] == [
             citation.quote
         ]
+
+
+def test_selection_headings_over_each_sentence_of_a_passage() -> None:
+    text = (
+        "Key obligations\n\nBattery passport.\n\nFrom 2027, every EV battery needs one.\n\n"
+        "Penalties\n\nObligation | From\n\nPassport | 2027"
+    )
+    candidate = _section_candidate(0, text, 0, ["Battery rules"])
+    heads = {"Key obligations", "Battery passport.", "Penalties", "Obligation | From"}
+    passage = candidate.passage.model_copy(
+        update={
+            "labels": ["heading" if t in heads else "" for t in candidate.passage.sentence_texts()]
+        }
+    )
+    assert headings_over(passage) == [
+        (["Battery rules", "Key obligations"], ""),
+        (["Battery rules", "Key obligations"], "Battery passport."),
+        (["Battery rules", "Key obligations"], "Battery passport."),
+        (["Battery rules", "Penalties"], ""),
+        # A table's header row heads its rows; it opens no section.
+        (["Battery rules", "Penalties"], "Obligation | From"),
+        (["Battery rules", "Penalties"], "Obligation | From"),
+    ]

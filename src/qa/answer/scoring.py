@@ -170,7 +170,7 @@ def _headings_over(
     found = []
     for text, kind in zip(texts, labels, strict=True):
         if kind == "heading" and text not in path:
-            if text.endswith("."):  # a run-in label: "Battery passport."
+            if text.endswith(".") or CELL_SEPARATOR in text:  # a label, a table's header row
                 label = text
             else:  # the next section
                 path, label = (*(path if path[-1:] == (title,) else path[:-1]), text), ""
