@@ -136,20 +136,8 @@ def compose_answer(
             return _answer(question, plan, quotes, ranking, [], DOCUMENT_CONFIDENCE)
     if from_map is not None and (mapped := from_map(plan)) is not None:
         return mapped
-    if not plan.is_multipart and (section := _named_section(plan.question, candidates)):
-        # The whole section, which may run over passages the question's words did not find.
-        ranking = list(retrieve(settings.max_k))
-        quotes, more = _section_quotes(section, ranking, settings.max_list_sentences)
-        if quotes:
-            answer = _answer(question, plan, quotes, ranking, [], DOCUMENT_CONFIDENCE)
-            if more:
-                caution = (
-                    f"The section “{section[1]}” says more than the "
-                    f"{settings.max_list_sentences} sentences quoted (QA_MAX_LIST_SENTENCES); "
-                    "its sources show where it is."
-                )
-                answer = answer.model_copy(update={"caution": caution})
-            return answer
+    if (answered := _section_answer(plan, candidates, retrieve, settings)) is not None:
+        return answered
     ranked = judge.rank(plan.question, candidates, evidence_of, wide=plan.is_list)
     best = ranked[0].probability if ranked else 0.0
     uncovered: list[str] = []
@@ -210,13 +198,8 @@ def compose_answer(
             f"{NOT_COVERED[:-1]}: they do not mention {', '.join(missing)} in connection with it."
         )
         return _abstain(question, candidates, "unsupported_detail", message, best)
-    if (missing_topic := _missing_topic(plan.question, candidates, quotes)) is not None:
-        message = f"{NOT_COVERED[:-1]}: the closest passages never mention {missing_topic}."
-        return _abstain(question, candidates, "unsupported_detail", message, best)
-    if others := _said_of_others(plan.question, candidates, quotes):
-        asked = ", ".join(actor(a).name for a in named_actors(plan.question))
-        message = f"{NOT_COVERED[:-1]}: the quotes say it of another ({others}), not of {asked}."
-        return _abstain(question, candidates, "unsupported_detail", message, best)
+    if (why := _whether_unsupported(plan.question, candidates, quotes)) is not None:
+        return _abstain(question, candidates, "unsupported_detail", why, best)
     if _lacks_detail(plan, candidates, quotes):
         message = f"{NOT_COVERED[:-1]}: they do not give the figure, date or ranking it asks for."
         return _abstain(question, candidates, "unsupported_detail", message, best)
@@ -333,6 +316,30 @@ def _named_section(question: str, candidates: Sequence[Candidate]) -> tuple[str,
     return None
 
 
+def _section_answer(
+    plan: QuestionPlan, candidates: Sequence[Candidate], retrieve: Retrieve, settings: Settings
+) -> Answer | None:
+    """For a question naming a section of the `candidates`, what it says, read from the
+    whole ranking, since it may run over passages the question's words did not find; with
+    a caution when it says more than the cap. None for any other question, or when
+    nothing under the heading can be quoted."""
+    if plan.is_multipart or (section := _named_section(plan.question, candidates)) is None:
+        return None
+    ranking = list(retrieve(settings.max_k))
+    limit = settings.max_list_sentences
+    quotes, more = _section_quotes(section, ranking, limit)
+    if not quotes:
+        return None
+    answer = _answer(plan.question, plan, quotes, ranking, [], DOCUMENT_CONFIDENCE)
+    if not more:
+        return answer
+    caution = (
+        f"The section “{section[1]}” says more than the {limit} sentences quoted "
+        "(QA_MAX_LIST_SENTENCES); its sources show where it is."
+    )
+    return answer.model_copy(update={"caution": caution})
+
+
 def _section_quotes(
     section: tuple[str, str], candidates: Sequence[Candidate], limit: int
 ) -> tuple[list[Quote], bool]:
@@ -421,32 +428,36 @@ def _says_what_is_named(
     )
 
 
-def _missing_topic(
+def _whether_unsupported(
     question: str, candidates: Sequence[Candidate], quotes: Sequence[Quote]
 ) -> str | None:
-    """For a yes-or-no question whose cited passages say none of what it asks about (only
-    its names), the words they lack ("subsidise charging stations"); else None."""
-    if not asks_whether(question):
-        return None
-    asked = topic_words(question)
-    if not asked:
+    """For a yes-or-no question the quotes cannot answer, why: their passages say none of
+    what it asks about, only its names, or they say it of someone else. Else None."""
+    if not asks_whether(question) or not (topic := topic_words(question)):
         return None
     cited = [candidates[c].passage.text for c in dict.fromkeys(q.candidate for q in quotes)]
-    said = set().union(*(set(t) for t in tokenize(cited)))
-    if asked & said:
-        return None
-    words = [w for w in re.findall(r"[\w'-]+", question) if set(content_terms(w)) & asked]
-    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} or {words[-1]}"
+    if not any(topic.intersection(tokens) for tokens in tokenize(cited)):
+        words = [
+            w for w in re.findall(r"[\w'-]+", question) if topic.intersection(content_terms(w))
+        ]
+        lacking = words[0] if len(words) == 1 else f"{', '.join(words[:-1])} or {words[-1]}"
+        return f"{NOT_COVERED[:-1]}: the closest passages never mention {lacking}."
+    if others := _said_of_others(question, topic, candidates, quotes):
+        asked = ", ".join(actor(a).name for a in named_actors(question))
+        return f"{NOT_COVERED[:-1]}: the quotes say it of another ({others}), not of {asked}."
+    return None
 
 
-def _said_of_others(question: str, candidates: Sequence[Candidate], quotes: Sequence[Quote]) -> str:
-    """For a yes-or-no question about named actors, the names of the others that the quotes
-    say what it asks about of, when no clause says it of an asked actor: "Does Vietnam have
-    nickel?" against "Thailand, Indonesia, and Vietnam attract …, while the Philippines,
-    with its rich nickel ore, …" gives "Philippines". Else ""."""
-    if not asks_whether(question) or not (asked := named_actors(question)):
+def _said_of_others(
+    question: str, topic: frozenset[str], candidates: Sequence[Candidate], quotes: Sequence[Quote]
+) -> str:
+    """The names of the others the quotes say the `topic` of a question about named actors
+    of, when no clause says it of an asked actor: "Does Vietnam have nickel?" against
+    "Thailand, Indonesia, and Vietnam attract …, while the Philippines, with its rich nickel
+    ore, …" gives "Philippines". Else ""."""
+    asked = set(named_actors(question))
+    if not asked:
         return ""
-    topic = topic_words(question)
     others: list[str] = []
     for quote in quotes:
         texts = candidates[quote.candidate].passage.sentence_texts()
@@ -454,10 +465,8 @@ def _said_of_others(question: str, candidates: Sequence[Candidate], quotes: Sequ
             for clause in clause_attributions(texts, j):
                 if not topic.intersection(tokenize([texts[j][clause.start : clause.end]])[0]):
                     continue
-                named = _with_blocs(
-                    clause.subjects + clause.partners
-                )  # a member speaks for its bloc
-                if named.intersection(asked) or not clause.subjects:
+                # A member speaks for its bloc: "Thailand …" says it of ASEAN.
+                if asked & _with_blocs(clause.subjects + clause.partners) or not clause.subjects:
                     return ""  # said of an asked actor, or of no one named
                 others += clause.subjects
     return ", ".join(actor(a).name for a in dict.fromkeys(others))
