@@ -444,7 +444,7 @@ def _whether_unsupported(
         return f"{NOT_COVERED[:-1]}: the closest passages never mention {lacking}."
     if others := _said_of_others(question, topic, candidates, quotes):
         asked = ", ".join(actor(a).name for a in named_actors(question))
-        return f"{NOT_COVERED[:-1]}: the quotes say it of another ({others}), not of {asked}."
+        return f"{NOT_COVERED[:-1]}: the quotes say it of {others}, not of {asked}."
     return None
 
 
@@ -454,22 +454,33 @@ def _said_of_others(
     """The names of the others the quotes say the `topic` of a question about named actors
     of, when no clause says it of an asked actor: "Does Vietnam have nickel?" against
     "Thailand, Indonesia, and Vietnam attract …, while the Philippines, with its rich nickel
-    ore, …" gives "Philippines". Else ""."""
+    ore, …" gives "the Philippines". Else ""."""
     asked = set(named_actors(question))
     if not asked:
         return ""
-    others: list[str] = []
+    others: dict[str, str] = {}  # actor id → how the clause names it
     for quote in quotes:
         texts = candidates[quote.candidate].passage.sentence_texts()
         for j in range(quote.first, quote.last + 1):
             for clause in clause_attributions(texts, j):
-                if not topic.intersection(tokenize([texts[j][clause.start : clause.end]])[0]):
+                text = texts[j][clause.start : clause.end]
+                if not topic.intersection(tokenize([text])[0]):
                     continue
                 # A member speaks for its bloc: "Thailand …" says it of ASEAN.
                 if asked & _with_blocs(clause.subjects + clause.partners) or not clause.subjects:
                     return ""  # said of an asked actor, or of no one named
-                others += clause.subjects
-    return ", ".join(actor(a).name for a in dict.fromkeys(others))
+                for a in clause.subjects:
+                    others.setdefault(a, _as_named(a, text))
+    return ", ".join(others.values())
+
+
+def _as_named(actor_id: str, text: str) -> str:
+    """How `text` names the actor, with its article ("the Philippines"); else its name."""
+    for mention in find_actors(text):
+        if mention.actor_id == actor_id:
+            before = text[: mention.start].rstrip().rsplit(" ", 1)[-1]
+            return f"the {mention.surface}" if before.lower() == "the" else mention.surface
+    return actor(actor_id).name
 
 
 def _lacks_detail(
