@@ -584,10 +584,16 @@ def test_selection_a_question_naming_a_section_is_answered_by_what_it_says(limit
 def test_selection_headings_over_each_sentence_of_a_passage() -> None:
     text = (
         "Key obligations\n\nBattery passport.\n\nFrom 2027, every EV battery needs one.\n\n"
-        "Penalties\n\nObligation | From\n\nPassport | 2027"
+        "Penalties\n\nFines by obligation\n\nObligation | From\n\nPassport | 2027"
     )
     candidate = _section_candidate(0, text, 0, ["Battery rules"])
-    heads = {"Key obligations", "Battery passport.", "Penalties", "Obligation | From"}
+    heads = {
+        "Key obligations",
+        "Battery passport.",
+        "Penalties",
+        "Fines by obligation",
+        "Obligation | From",
+    }
     passage = candidate.passage.model_copy(
         update={
             "labels": ["heading" if t in heads else "" for t in candidate.passage.sentence_texts()]
@@ -598,7 +604,8 @@ def test_selection_headings_over_each_sentence_of_a_passage() -> None:
         (["Battery rules", "Key obligations"], "Battery passport."),
         (["Battery rules", "Key obligations"], "Battery passport."),
         (["Battery rules", "Penalties"], ""),
-        # A table's header row heads its rows; it opens no section.
+        # A table's caption and header row head its rows; they open no section.
+        (["Battery rules", "Penalties"], "Fines by obligation"),
         (["Battery rules", "Penalties"], "Obligation | From"),
         (["Battery rules", "Penalties"], "Obligation | From"),
     ]

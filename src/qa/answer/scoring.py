@@ -168,9 +168,11 @@ def _headings_over(
 ) -> tuple[tuple[tuple[str, ...], str], ...]:
     label = ""
     found = []
-    for text, kind in zip(texts, labels, strict=True):
+    for j, (text, kind) in enumerate(zip(texts, labels, strict=True)):
         if kind == "heading" and text not in path:
-            if text.endswith(".") or CELL_SEPARATOR in text:  # a label, a table's header row
+            # A label, a table's header row, or its caption (the line before a row).
+            table = CELL_SEPARATOR in text or CELL_SEPARATOR in (texts[j + 1 : j + 2] or [""])[0]
+            if text.endswith(".") or table:
                 label = text
             else:  # the next section
                 path, label = (*(path if path[-1:] == (title,) else path[:-1]), text), ""
