@@ -512,7 +512,9 @@ def test_selection_list_member_must_say_a_word_of_the_question() -> None:
     assert "best partner" not in answer.answer
 
 
-def _section_candidate(rank: int, text: str, start: int, headings: Sequence[str]) -> Candidate:
+def _section_candidate(
+    rank: int, text: str, start: int, headings: Sequence[str], document: str = "rules"
+) -> Candidate:
     sentences, at = [], 0
     for block in text.split("\n\n"):  # a heading or label is a block of its own
         sentences += [(at + a, at + b) for a, b in split_sentences(block)]
@@ -520,9 +522,9 @@ def _section_candidate(rank: int, text: str, start: int, headings: Sequence[str]
     heads = {"Key obligations", "Due diligence", "Carbon footprint.", "Battery passport."}
     passage = Passage(
         id=f"p{rank}",
-        document_id="rules",
+        document_id=document,
         title="Battery rules",
-        source="rules.md",
+        source=f"{document}.md",
         start=start,
         end=start + len(text),
         text=text,
@@ -609,3 +611,28 @@ def test_selection_headings_over_each_sentence_of_a_passage() -> None:
         (["Battery rules", "Penalties"], "Obligation | From"),
         (["Battery rules", "Penalties"], "Obligation | From"),
     ]
+
+
+def test_selection_a_section_named_in_two_documents_is_quoted_from_each() -> None:
+    eu = "Key obligations\n\nEV batteries must carry a carbon footprint declaration."
+    us = "Key obligations\n\nBattery makers must report the origin of their minerals."
+    other = "Penalties\n\nMember states set fines for breaches."
+    candidates = [
+        _section_candidate(0, us, 0, ["US rules"], document="us"),
+        _section_candidate(1, other, 500, ["EU rules"], document="eu"),
+        _section_candidate(2, eu, 0, ["EU rules"], document="eu"),
+    ]
+    answer = compose_answer(
+        "What are the key obligations?",
+        lambda n: candidates[:n],
+        _evidence,
+        Settings(abstain_threshold=0.5),
+        k=3,
+    )
+    assert answer.answered
+    # The best-ranked document's section first, each cited to its own document.
+    assert answer.answer == (
+        "Battery makers must report the origin of their minerals. [1] "
+        "EV batteries must carry a carbon footprint declaration. [2]"
+    )
+    assert [c.document_id for c in answer.citations] == ["us", "eu"]

@@ -300,41 +300,54 @@ def _document_quotes(ask: str, candidates: Sequence[Candidate]) -> list[Quote]:
     return []
 
 
-def _named_section(question: str, candidates: Sequence[Candidate]) -> tuple[str, str] | None:
-    """The (document, heading) of the section a question names by its heading's words
-    ("What are the key obligations?", "What does the section on due diligence say?"), in
-    the best-ranked passage under such a heading; None for any other question."""
+def _named_sections(question: str, candidates: Sequence[Candidate]) -> list[tuple[str, str]]:
+    """The (document, heading) of each section a question names by its heading's words
+    ("What are the key obligations?", "What does the section on due diligence say?"): one
+    a document, in the order of its best-ranked passage under such a heading; [] for any
+    other question."""
     asked = section_words(question)
+    found: dict[str, str] = {}
     if not asked:
-        return None
+        return []
     for candidate in candidates:
         passage = candidate.passage
+        if passage.document_id in found:
+            continue
         headings = dict.fromkeys(path[-1] for path, _ in headings_over(passage) if path)
         for heading in headings:
             if heading != passage.title and section_words(heading) == asked:
-                return passage.document_id, heading
-    return None
+                found[passage.document_id] = heading
+                break
+    return list(found.items())
 
 
 def _section_answer(
     plan: QuestionPlan, candidates: Sequence[Candidate], retrieve: Retrieve, settings: Settings
 ) -> Answer | None:
-    """For a question naming a section of the `candidates`, what it says, read from the
-    whole ranking, since it may run over passages the question's words did not find; with
-    a caution when it says more than the cap. None for any other question, or when
-    nothing under the heading can be quoted."""
-    if plan.is_multipart or (section := _named_section(plan.question, candidates)) is None:
+    """For a question naming a section of the `candidates`, what it says in each document
+    that has it (best-ranked first), read from the whole ranking, since a section may run
+    over passages the question's words did not find; with a caution when the sections say
+    more than the cap. None for any other question, or when nothing under the heading can
+    be quoted."""
+    if plan.is_multipart or not (sections := _named_sections(plan.question, candidates)):
         return None
     ranking = list(retrieve(settings.max_k))
     limit = settings.max_list_sentences
-    quotes, more = _section_quotes(section, ranking, limit)
+    quotes: list[Quote] = []
+    more = False
+    for section in sections:
+        left = limit - sum(q.last - q.first + 1 for q in quotes)
+        found, cut = _section_quotes(section, ranking, left)
+        quotes += found
+        more = more or cut
     if not quotes:
         return None
     answer = _answer(plan.question, plan, quotes, ranking, [], DOCUMENT_CONFIDENCE)
     if not more:
         return answer
+    headings = " and ".join(f"“{h}”" for h in dict.fromkeys(h for _, h in sections))
     caution = (
-        f"The section “{section[1]}” says more than the {limit} sentences quoted "
+        f"The section {headings} says more than the {limit} sentences quoted "
         "(QA_MAX_LIST_SENTENCES); its sources show where it is."
     )
     return answer.model_copy(update={"caution": caution})
