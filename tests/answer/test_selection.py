@@ -364,8 +364,11 @@ def test_selection_a_yes_no_question_needs_passages_that_say_what_it_asks_about(
     assert "never mention subsidise, charging or stations" in answer.message
     answer = _ask("Does Japan develop solid-state batteries?", [japan], abstain_threshold=0.0)
     assert answer.answered and answer.answer == f"{japan} [1]"
-    # A question asking what, not whether, keeps the scorer's judgement (paraphrases).
+    # So does one asking what Japan does about them; one asking what else keeps the
+    # scorer's judgement, as answers paraphrase it.
     answer = _ask("What does Japan do for charging stations?", [japan], abstain_threshold=0.0)
+    assert not answer.answered and answer.reason == "unsupported_detail"
+    answer = _ask("What help do companies get for charging?", [japan], abstain_threshold=0.0)
     assert answer.answered
 
 

@@ -198,7 +198,7 @@ def compose_answer(
             f"{NOT_COVERED[:-1]}: they do not mention {', '.join(missing)} in connection with it."
         )
         return _abstain(question, candidates, "unsupported_detail", message, best)
-    if (why := _whether_unsupported(plan.question, candidates, quotes)) is not None:
+    if (why := _topic_unsupported(plan.question, candidates, quotes)) is not None:
         return _abstain(question, candidates, "unsupported_detail", why, best)
     if _lacks_detail(plan, candidates, quotes):
         message = f"{NOT_COVERED[:-1]}: they do not give the figure, date or ranking it asks for."
@@ -441,12 +441,17 @@ def _says_what_is_named(
     )
 
 
-def _whether_unsupported(
+def _topic_unsupported(
     question: str, candidates: Sequence[Candidate], quotes: Sequence[Quote]
 ) -> str | None:
-    """For a yes-or-no question the quotes cannot answer, why: their passages say none of
-    what it asks about, only its names, or they say it of someone else. Else None."""
-    if not asks_whether(question) or not (topic := topic_words(question)):
+    """For a yes-or-no question ("Does Japan subsidise charging stations?") or one about
+    what its subject does ("What does China do on batteries?") that the quotes cannot
+    answer, why: their passages say none of what it asks about, only its names, or they
+    say it of someone else. Else None. Other questions are left to the scorer: their
+    answers paraphrase them."""
+    if not (asks_whether(question) or asks_for_deeds(question)):
+        return None
+    if not (topic := topic_words(question)):
         return None
     cited = [candidates[c].passage.text for c in dict.fromkeys(q.candidate for q in quotes)]
     if not any(topic.intersection(tokens) for tokens in tokenize(cited)):
