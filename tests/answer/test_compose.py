@@ -241,6 +241,30 @@ def test_compose_answers_a_question_naming_a_section_from_the_sentences_under_it
     assert all(c.headings[-1] == "Key obligations" for c in answer.citations)
 
 
+def test_compose_a_published_by_line_is_front_matter(make_corpus, embedder) -> None:
+    text = (
+        "# Battery rules\n\n*Published by the Policy Desk, 12 March 2024*\n\n"
+        "## Key obligations\n\nBy 2031, new EV batteries must contain 85% recycled lead and "
+        "6% recycled lithium.\n"
+    )
+    settings, _ = make_corpus({"rules.md": text})
+    service = QAService(settings, embedder=embedder)
+    service.ingest()
+    [info] = service.documents()
+    assert info.metadata["publisher"] == "the Policy Desk, 12 March 2024"
+    line = "Published by the Policy Desk, 12 March 2024"
+    for question in ("Who published this?", "When was this published?"):
+        answer = service.ask(question)
+        assert answer.answered and answer.answer == f"{line} [1]", question
+        assert answer.confidence == 0.9  # read off the front matter, not scored
+    # The byline "By 2031, …" is not an author, and no topical answer quotes front matter.
+    author = service.ask("Who wrote this?")
+    assert not author.answered and author.reason == "no_evidence"
+    topical = service.ask("Does the regulation require recycled lead?")
+    assert topical.answered and line not in topical.answer
+    assert topical.answer.startswith("By 2031, new EV batteries must contain")
+
+
 def test_compose_answer_checks_can_be_turned_off(seed_service: QAService) -> None:
     question = "What was the market share of electric cars in Taiwan in 2023?"
     checked = seed_service.ask(question)

@@ -69,11 +69,16 @@ def test_normalize_recognises_title_and_metadata(seed_document) -> None:
             ("author", "the Ministry of Economic Affairs"),
         ),
         ("By the way, the EU funds hydrogen corridors.", None),
+        (
+            "Published by the Policy Desk, 12 March 2024",
+            ("publisher", "the Policy Desk, 12 March 2024"),
+        ),
+        ("Published by the Ministry in 2020, the plan sets targets for 2030.", None),
         ("By 2031, batteries must carry a passport.", None),
         ("By contrast, the EU funds hydrogen corridors.", None),
     ],
 )
-def test_metadata_author_line_names_someone(line: str, expected: tuple[str, str] | None) -> None:
+def test_metadata_byline_names_someone(line: str, expected: tuple[str, str] | None) -> None:
     assert metadata_of(line) == expected
 
 

@@ -61,6 +61,13 @@ RULE_THRESHOLD = 0.5
 DOCUMENT_CONFIDENCE = 0.9
 # A column heading that is a year: "2023", "FY2022", "Fiscal 2021", "2023 Q4".
 _YEAR_CELL = re.compile(r"(?:FY|fiscal\s+|year\s+)?(?:19|20)\d\d(?:\s*Q[1-4])?", re.I)
+# The front-matter labels that answer a question about the document (`document_ask`):
+# "Who published this?" by a copyright line, "Published by …" or "Publisher: …".
+_FRONT_MATTER = {
+    "copyright": ("copyright", "publisher", "organisation", "organization"),
+    "date": ("date", "published", "publisher", "copyright"),  # those that give a year
+}
+_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 _SELF_REFERENCE = re.compile(
     r"^(?:this|the present)\s+(?:article|report|paper|document|study|brief|analysis)\b", re.I
 )
@@ -293,7 +300,10 @@ def _document_quotes(ask: str, candidates: Sequence[Candidate]) -> list[Quote]:
         labels = candidate.passage.labels or [""] * len(texts)
         for j, (text, label) in enumerate(zip(texts, labels, strict=True)):
             wanted = (
-                not label and _SELF_REFERENCE.match(text) if ask == "overview" else label == ask
+                not label and _SELF_REFERENCE.match(text)
+                if ask == "overview"
+                else label in _FRONT_MATTER.get(ask, (ask,))
+                and (ask != "date" or label == "date" or bool(_YEAR.search(text)))
             )
             if wanted:
                 return [Quote(i, j, j, DOCUMENT_CONFIDENCE)]

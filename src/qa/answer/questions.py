@@ -173,7 +173,10 @@ _DOCUMENT_ASKS = {
     "title": re.compile(
         r"\btitle\s+of\s+" + _DOC + r"|^\s*what\s+is\s+" + _DOC + r"\s+called\b", _I
     ),
-    "date": re.compile(r"^\s*when\s+was\s+" + _DOC + r"\s+(?:written|published|released)\b", _I),
+    "date": re.compile(
+        r"^\s*when\s+was\s+(?:" + _DOC + r"|this)\s+(?:written|published|released|issued)\b",
+        _I,
+    ),
     "overview": re.compile(
         r"\bwhat\s+(?:does|did)\s+" + _DOC + r"\s+(?:summari[sz]e|cover|discuss|describe|explore|"
         r"address|examine)\b|\bwhat\s+is\s+" + _DOC + r"\s+about\b|\bsummari[sz]e\s+" + _DOC,

@@ -23,6 +23,7 @@ _SPACES = re.compile(r"[ \t\u00a0]+")
 _TERMINAL = (".", "!", "?", ":", ";", '"', "”", "’", ")", "]")
 _COPYRIGHT = re.compile(r"^(©|\(c\)|copyright\b)", re.IGNORECASE)
 _AUTHOR = re.compile(r"^(?:authors?|by|written by|prepared by)\s*[:\-]?\s+(.+)$", re.IGNORECASE)
+_PUBLISHER = re.compile(r"^(?:published|issued|released)\s+by\s*[:\-]?\s+(.+)$", re.IGNORECASE)
 _KEY_VALUE = re.compile(
     r"^(date|published|publisher|source|organisation|organization|affiliation)\s*:\s*(.+)$",
     re.IGNORECASE,
@@ -126,6 +127,8 @@ def metadata_of(text: str) -> tuple[str, str] | None:
         return "copyright", text
     if (match := _AUTHOR.match(text)) and _names_someone(match.group(1).strip()):
         return "author", match.group(1).strip()
+    if (match := _PUBLISHER.match(text)) and _names_someone(match.group(1).strip()):
+        return "publisher", match.group(1).strip()
     if match := _KEY_VALUE.match(text):
         return match.group(1).lower(), match.group(2).strip()
     return None
