@@ -189,9 +189,14 @@ def _section_tokens(
     carry …" answers "What are the key obligations?". The document title, which every
     sentence shares, is left out."""
     return tuple(
-        frozenset(t for h in [*over, label] if h != title for t in tokenize([h])[0])
+        frozenset().union(*(_heading_tokens(h) for h in [*over, label] if h and h != title))
         for over, label in _headings_over(title, path, texts, labels)
     )
+
+
+@lru_cache(maxsize=4096)
+def _heading_tokens(heading: str) -> frozenset[str]:
+    return frozenset(tokenize([heading])[0])
 
 
 def _actor_terms(question: str, idf: Mapping[str, float]) -> tuple[list[str], Mapping[str, float]]:
