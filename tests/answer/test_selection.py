@@ -383,7 +383,11 @@ def test_selection_a_yes_no_question_is_not_answered_by_what_is_said_of_another(
     assert (
         answer.message is not None and "say it of the Philippines, not of Vietnam" in answer.message
     )
-    for question in ("Does the Philippines have nickel?", "Does ASEAN have nickel?"):
+    for question in (
+        "Does the Philippines have nickel?",
+        "Does ASEAN have nickel?",
+        "Does the Philippines have nikel?",  # a misspelt word is still the passage's
+    ):
         answer = _ask(question, [asean], abstain_threshold=0.0)
         assert answer.answered and answer.answer == f"{asean} [1]", question
 

@@ -464,7 +464,7 @@ def _topic_unsupported(
     if not (topic := topic_words(question)):
         return None
     cited = [candidates[c].passage.text for c in dict.fromkeys(q.candidate for q in quotes)]
-    if not any(topic.intersection(tokens) for tokens in tokenize(cited)):
+    if not _says_any(topic, set().union(*tokenize(cited))):
         words = [
             w for w in re.findall(r"[\w'-]+", question) if topic.intersection(content_terms(w))
         ]
@@ -474,6 +474,25 @@ def _topic_unsupported(
         asked = ", ".join(actor(a).name for a in named_actors(question))
         return f"{NOT_COVERED[:-1]}: the quotes say it of {others}, not of {asked}."
     return None
+
+
+# A question's word is the passage's, misspelt ("nikel" for "nickel"), at this similarity.
+_TYPO_SIMILARITY = 80
+_TYPO_MIN_LENGTH = 4
+
+
+def _says_any(words: frozenset[str], said: set[str]) -> bool:
+    """Whether `said` has one of `words` (stemmed tokens), or a word of at least four
+    letters nearly as the question spells it: "nikel" is "nickel"."""
+    if words & said:
+        return True
+    from rapidfuzz import fuzz, process
+
+    return any(
+        process.extractOne(word, said, scorer=fuzz.ratio, score_cutoff=_TYPO_SIMILARITY)
+        for word in words
+        if len(word) >= _TYPO_MIN_LENGTH
+    )
 
 
 def _said_of_others(
