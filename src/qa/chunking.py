@@ -17,7 +17,7 @@ from typing import Protocol
 from qa.ingest.normalize import CELL_SEPARATOR, metadata_of
 from qa.models import Document, Passage
 
-CHUNKER_VERSION = 11  # bump when passages or what is embedded or indexed for them change
+CHUNKER_VERSION = 12  # bump when passages or what is embedded or indexed for them change
 
 # A regex splitter, not pysbd/nltk: it is ~100x faster on large corpora, needs no
 # downloaded data, and policy prose has few of the hard cases those libraries solve.

@@ -52,15 +52,39 @@ def test_compose_every_quote_is_verbatim_and_names_its_subject(
             assert not is_bare_reference(text[a:b]), text[a:b]
 
 
-def test_compose_who_wrote_this_uses_byline(seed_service: QAService) -> None:
-    answer = seed_service.ask("Who wrote this?")
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Who wrote this?",
+        "Who's the author?",
+        "By whom was this written?",
+        "Where does the author work?",
+        "What is the author's position?",
+        "What institution is the author affiliated with?",
+    ],
+)
+def test_compose_who_wrote_this_uses_byline(seed_service: QAService, question: str) -> None:
+    answer = seed_service.ask(question)
     assert answer.answered and "Wu, Yu-Yin" in answer.answer
+    assert "Assistant Research Fellow" in answer.answer
+
+
+@pytest.mark.parametrize(
+    "question", ["When was it published?", "What is the publication date?", "Who is the publisher?"]
+)
+def test_compose_publication_questions_use_the_copyright_line(
+    seed_service: QAService, question: str
+) -> None:
+    answer = seed_service.ask(question)
+    assert answer.answered and "Chung-Hua Institution for Economic Research 2024" in answer.answer
 
 
 def test_compose_author_in_a_topical_question_is_not_the_byline(seed_service: QAService) -> None:
     answer = seed_service.ask("What does the author recommend for Taiwan?")
     assert answer.answered and "Wu, Yu-Yin" not in answer.answer
     assert "Taiwan" in answer.answer
+    answer = seed_service.ask("What is the author's position on cooperation with ASEAN?")
+    assert "Wu, Yu-Yin" not in answer.answer
 
 
 def test_compose_pronoun_sentence_about_korea_is_not_shown_as_china(
@@ -77,6 +101,50 @@ def test_compose_answer_about_a_named_country_quotes_no_other_country(
     answer = seed_service.ask("What is the Philippines trying to build with its mineral resources?")
     assert answer.answered and "battery supply chain" in answer.answer
     assert "Japan" not in answer.answer and len(answer.citations) == 1
+
+
+def test_compose_comparison_quotes_each_actor_on_its_own(seed_service: QAService) -> None:
+    # Not "they do not mention South Korea in connection with it", nor a relation check:
+    # a sentence about Japan and one about Korea, each naming its own subject.
+    answer = seed_service.ask("Compare Japan and Korea on batteries.")
+    assert answer.answered and len(answer.citations) == 2
+    _check_grounded(answer, seed_service)
+    assert answer.citations[0].quote.startswith("Japan")
+    assert answer.citations[1].quote.startswith("The Korean government")
+    answer = seed_service.ask("What is the difference between Japan's and China's approach?")
+    assert answer.answered
+    assert {c.quote.split()[0].strip(",") for c in answer.citations} == {"Japan", "China"}
+    # A side the texts say nothing of is named as not covered; the EU's sentences do not
+    # stand in for Germany's.
+    answer = seed_service.ask("Compare Germany and Japan on batteries.")
+    assert answer.answered and answer.answer.startswith("Japan")
+    assert "EU" not in answer.answer and answer.uncovered == ["Germany: batteries"]
+    answer = seed_service.ask("Compare Germany and France on batteries.")
+    assert not answer.answered and answer.reason == "unsupported_detail"
+    assert answer.message is not None and "Germany or France" in answer.message
+
+
+def test_compose_what_the_documents_say_about_a_topic(seed_service: QAService) -> None:
+    # The words around the topic blur the question, and nothing scored over the threshold;
+    # the sentences naming the topic answer it, in document order.
+    answer = seed_service.ask("What does the article say about critical minerals?")
+    assert answer.answered and "Critical Raw Materials Club" in answer.answer
+    _check_grounded(answer, seed_service)
+    answer = seed_service.ask("What does the report say about semiconductors?")
+    assert answer.answered and "semiconductor projects" in answer.answer
+    answer = seed_service.ask("What does the article say about raw materials?")
+    assert answer.answered and [c.quote.split()[1] for c in answer.citations] == ["EU", "Korean"]
+    # Capped, it says that there is more.
+    capped = QAService(
+        seed_service.settings.model_copy(update={"max_list_sentences": 1}),
+        embedder=seed_service.embedder,
+    )
+    answer = capped.ask("What does the article say about raw materials?")
+    assert answer.answered and len(answer.citations) == 1
+    assert answer.caution is not None and "QA_MAX_LIST_SENTENCES" in answer.caution
+    # A topic nothing names is still not covered.
+    answer = seed_service.ask("What does the article say about tidal energy?")
+    assert not answer.answered
 
 
 def test_compose_list_question_names_every_actor(seed_service: QAService) -> None:

@@ -5,12 +5,14 @@ from __future__ import annotations
 import pytest
 
 from qa.answer.questions import (
+    asked_topic,
     asked_words,
     asks_for_deeds,
     asks_relation,
     asks_whether,
     is_list_question,
     plan_question,
+    proper_names,
     section_words,
     topic_words,
 )
@@ -151,8 +153,69 @@ def test_questions_section_words_say_whether_a_question_names_a_heading(
         ("Can I opt out of cookies?", True, "opt cookies"),
         ("What does Japan subsidise?", False, "subsidise"),
         ("Which countries cooperate on hydrogen?", False, "countries cooperate hydrogen"),
+        ("What has Korea done?", False, ""),  # "done" asks about nothing in particular
+        ("What has Korea done on hydrogen?", False, "hydrogen"),
     ],
 )
 def test_questions_whether_and_what_about(question: str, whether: bool, topic: str) -> None:
     assert asks_whether(question) is whether
     assert topic_words(question) == frozenset(content_terms(topic))
+
+
+@pytest.mark.parametrize(
+    ("question", "names"),
+    [
+        ("What does the text say about Tesla?", ["Tesla"]),
+        ("Does CATL supply Tesla's plant in Germany?", ["CATL", "Tesla"]),  # not the country
+        ("What did the Korean government set up?", []),  # a demonym is an actor
+        ("Does the Philipines have nickel?", []),  # a misspelt actor is an actor
+        ("Tesla is named. What does Tesla do?", ["Tesla"]),  # "What" starts a sentence
+        ("Does the company collect my IP address and device IDs?", []),  # short abbreviations
+        ("What Is The Capital Of Japan?", []),  # title case
+        ("Who did Emma marry?", ["Emma"]),
+        ("Are Best Buy's margins consistent?", ["Best Buy"]),  # a run of words is one name
+        ("Which region had the Highest EBITDAR Contribution?", ["Highest EBITDAR Contribution"]),
+        ("Is JnJ's EPS growth expected to accelerate in FY2023?", []),  # short, or figures
+    ],
+)
+def test_questions_proper_names(question: str, names: list[str]) -> None:
+    assert proper_names(question) == names
+
+
+@pytest.mark.parametrize(
+    ("question", "asks"),
+    [
+        ("Compare Japan and Korea on batteries.", ["Japan: batteries", "Korea: batteries"]),
+        (
+            "How does Korea's hydrogen policy differ from Japan's?",
+            ["Korea: hydrogen policy", "Japan: hydrogen policy"],
+        ),
+        ("What is the difference between Japan and China?", ["Japan", "China"]),
+        ("Japan versus China on standards", ["Japan: standards", "China: standards"]),
+        ("Compare Japan's battery policies.", []),  # one actor: not a comparison of actors
+        ("Does Taiwan cooperate with India?", []),
+    ],
+)
+def test_questions_comparison_asks_each_actor(question: str, asks: list[str]) -> None:
+    plan = plan_question(question)
+    if asks:
+        assert [a.text for a in plan.asks] == asks and len(plan.compared) == len(asks)
+    else:
+        assert not plan.compared
+    # Comparing two actors is not asking how they deal with each other.
+    assert asks_relation(question) is (question == "Does Taiwan cooperate with India?")
+
+
+@pytest.mark.parametrize(
+    ("question", "topic"),
+    [
+        ("What does the article say about critical minerals?", "critical minerals"),
+        ("What does the report mention regarding raw materials?", "raw materials"),
+        ("Tell me about semiconductors.", "semiconductors"),
+        ("What about batteries?", "batteries"),
+        ("What does the EU say about charging?", None),  # what an actor says is no topic ask
+        ("What does Japan do?", None),
+    ],
+)
+def test_questions_asked_topic(question: str, topic: str | None) -> None:
+    assert asked_topic(question) == topic

@@ -392,6 +392,49 @@ def test_selection_a_yes_no_question_is_not_answered_by_what_is_said_of_another(
         assert answer.answered and answer.answer == f"{asean} [1]", question
 
 
+def test_selection_a_name_no_passage_says_is_not_answered() -> None:
+    # Nothing retrieved says "Tesla" or "Volkswagen": the EV sentences near them are not
+    # about them.
+    text = (
+        "Thailand, Indonesia, and Vietnam attract foreign investment in EV plants with policy "
+        "guidance. The Indian government promotes the localization of the EV supply chain."
+    )
+    for question, name in (
+        ("What does the text say about Tesla?", "Tesla"),
+        ("Does Volkswagen invest in Indonesia?", "Volkswagen"),
+        ("What are Tesla's and Volkswagen's EV plans?", "Tesla or Volkswagen"),
+    ):
+        answer = _ask(question, [text], abstain_threshold=0.0)
+        assert not answer.answered and answer.reason == "unsupported_detail", question
+        assert answer.message is not None and f"never mention {name}." in answer.message
+
+    # A name another document of the corpus says is not unknown: a capitalised common
+    # word ("Free cashflow") always is somewhere.
+    def with_vocabulary(question: str, candidates: Sequence[Candidate]) -> Evidence:
+        plain = _evidence(question, candidates)
+        return Evidence(plain.query_vector, plain.sentence_vectors, {"volkswagen": 1.0})
+
+    answer = _ask(
+        "Does Volkswagen invest in Indonesia?",
+        [text],
+        evidence=with_vocabulary,
+        abstain_threshold=0.0,
+    )
+    assert answer.answered
+    # A name the passage says however the question capitalises, inflects or misspells it,
+    # a short abbreviation the asker made up, and a question in title case, are answered.
+    for question in (
+        "Who attracts foreign Investment in EV plants?",
+        "Which countries give Policy Guidance?",  # "Policy" and "Guidance" are there
+        "What does the Indian government do about Localisation?",  # spelt otherwise
+        "Who Localizes the supply chain?",  # inflected
+        "What does India do about the EV SC?",  # an abbreviation of the asker's
+        "What Does The Indian Government Promote?",
+    ):
+        answer = _ask(question, [text], abstain_threshold=0.0)
+        assert answer.answered, question
+
+
 def test_selection_the_first_quote_comes_from_a_passage_naming_the_asked_actor() -> None:
     # Korea's hydrogen sentence ranks first on "hydrogen"; the answer about the EU must not
     # open with it, even though the EU passage is cited beside it.
@@ -502,6 +545,20 @@ def test_selection_continuation_scoring_close_joins_though_it_repeats_no_word() 
     )
     answer = _ask("What was Tugh Temur's imperial title?", [text], abstain_threshold=0.3)
     assert answer.answered and "Emperor Wenzong" in answer.answer
+
+
+def test_selection_continuation_about_another_actor_than_asked_is_left_out() -> None:
+    # Asked about Australia, the Korea sentence that names it answers; "It has
+    # strengthened …" and "In addition, it promotes …" continue Korea's story, not
+    # Australia's, though they rank close to it.
+    evidence = _cosines({"The Korean": 0.3, "It has": 0.25, "In addition": 0.25})
+    answer = _ask("What role does Australia play?", [KOREA], evidence=evidence)
+    assert answer.answered
+    assert answer.answer.startswith("The Korean government is cooperating with Australia")
+    assert "hydrogen" not in answer.answer and "small and medium" not in answer.answer
+    # Asked about Korea, the same continuation is about what was asked, and joins.
+    answer = _ask("What has Korea done?", [KOREA], evidence=evidence)
+    assert "hydrogen economy standards forum" in answer.answer
 
 
 def test_selection_list_member_must_say_a_word_of_the_question() -> None:

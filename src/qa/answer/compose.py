@@ -9,13 +9,15 @@ the model does not read, or an empty corpus.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from qa.actors import actor, find_actors, related_ids
 from qa.answer.language import foreign_language, language_name
 from qa.answer.questions import (
     QuestionPlan,
+    asked_topic,
     asked_words,
     asks_for_deeds,
     asks_relation,
@@ -23,6 +25,7 @@ from qa.answer.questions import (
     document_ask,
     named_actors,
     plan_question,
+    proper_names,
     section_words,
     topic_words,
 )
@@ -147,6 +150,11 @@ def compose_answer(
         return answered
     ranked = judge.rank(plan.question, candidates, evidence_of, wide=plan.is_list)
     best = ranked[0].probability if ranked else 0.0
+    checked = settings.answer_checks and not plan.is_multipart
+    vocabulary = evidence_of(plan.question, []).idf if checked else {}
+    if checked and (unknown := _unknown_names(plan.question, candidates, vocabulary)):
+        message = f"{NOT_COVERED[:-1]}: the closest passages never mention {_joined(unknown)}."
+        return _abstain(question, candidates, "unsupported_detail", message, best)
     uncovered: list[str] = []
     if plan.is_multipart:
         # Each ask is scored on its own: a whole two-part question reads like neither part.
@@ -171,6 +179,7 @@ def compose_answer(
                 about=_about(plan.question),
                 adds=None if plan.is_list else _adds(plan.question),
                 mentions=_mentions(plan.question),
+                about_subject=_about_subject(plan.question),
             )
 
         quotes = choose(ranked)
@@ -196,11 +205,22 @@ def compose_answer(
                         "dealing with each other."
                     )
                     return _abstain(question, candidates, "unsupported_detail", message, best)
+    if not quotes and not plan.is_multipart and (topic := asked_topic(plan.question)):
+        # Nothing answers "What does the article say about critical minerals?" as a whole
+        # (the words around the topic blur it); the sentences that name the topic do.
+        answered = _topic_answer(topic, plan, retrieve, settings, best)
+        if answered is not None:
+            return answered
+    if not quotes and plan.compared:
+        names = _joined([actor(a).name for a in plan.compared])
+        message = f"{NOT_COVERED[:-1]}: the closest passages say nothing of {names}."
+        return _abstain(question, candidates, "unsupported_detail", message, best)
     if not quotes:
         return _abstain(question, candidates, "no_evidence", NOT_COVERED, best)
     if not settings.answer_checks:
         return _answer(question, plan, quotes, candidates, uncovered, best)
-    if missing := _missing_names(question, candidates, quotes):
+    # A comparison quotes each actor's own sentences, and names those it has none of.
+    if not plan.compared and (missing := _missing_names(question, candidates, quotes)):
         message = (
             f"{NOT_COVERED[:-1]}: they do not mention {', '.join(missing)} in connection with it."
         )
@@ -247,12 +267,14 @@ def _cover_parts(
     """A quote for each ask of a multi-part question, and the asks nothing answers."""
     chosen: list[Quote] = []
     uncovered: list[str] = []
-    for ask in plan.asks:
+    for i, ask in enumerate(plan.asks):
         ranked = [
             s
             for s in judge.rank(ask.text, candidates, evidence_of)
             if not (settings.answer_checks and ask.lacks_detail(s.text))
         ]
+        if plan.compared:  # a comparison: this actor's side is what it is said to do
+            ranked = [s for s in ranked if _is_subject(plan.compared[i], s, candidates)]
         best_for_ask = next((s for s in ranked if s.probability >= judge.threshold), None)
         if best_for_ask is not None and any(
             covers(q, best_for_ask.candidate, best_for_ask.position) for q in chosen
@@ -266,6 +288,7 @@ def _cover_parts(
             max_words=settings.max_quote_words,
             every_supporting=False,
             adds=_adds(ask.text),
+            about_subject=_about_subject(ask.text),
         )
         if found:
             chosen = merged(chosen, found[0])
@@ -363,6 +386,63 @@ def _section_answer(
     return answer.model_copy(update={"caution": caution})
 
 
+def _topic_answer(
+    topic: str, plan: QuestionPlan, retrieve: Retrieve, settings: Settings, best: float
+) -> Answer | None:
+    """What the documents say about `topic`: the sentences of the whole ranking that say
+    each of its words (stemmed, typos forgiven) and, for one naming actors, name them, in
+    document order, up to `QA_MAX_LIST_SENTENCES`, with a caution when there are more.
+    None when no sentence says it."""
+    terms = topic_words(topic)
+    if not terms:
+        return None
+    about = _about(topic)
+    ranking = list(retrieve(settings.max_k))
+    limit = settings.max_list_sentences
+    quotes: list[Quote] = []
+    seen: set[tuple[str, int]] = set()  # (document, offset) of sentences already read
+    more = False
+    for c in sorted(range(len(ranking)), key=lambda c: _position(ranking[c])):
+        passage = ranking[c].passage
+        texts = passage.sentence_texts()
+        labels = passage.labels or [""] * len(texts)
+        for j, tokens in enumerate(tokenize(texts)):
+            where = (passage.document_id, passage.start + passage.sentences[j][0])
+            if where in seen or labels[j] or not is_answer_line(texts[j]):
+                continue
+            seen.add(where)
+            said = set(tokens)
+            if _is_header_row(texts[j]) or not all(_says_any(frozenset([t]), said) for t in terms):
+                continue
+            sentence = ScoredSentence(c, j, texts[j], "", 0.0, 0.0)
+            quote = attributed(sentence, ranking, settings.max_quote_words)
+            if quote is None or (about is not None and not about(quote.text(ranking))):
+                continue
+            joined = merged(quotes, quote)
+            if sum(q.last - q.first + 1 for q in joined) > limit:
+                more = True
+                break
+            quotes = joined
+        if more:
+            break
+    if not quotes:
+        return None
+    listing = QuestionPlan(plan.question, plan.asks, is_list=True)  # in document order
+    answer = _answer(plan.question, listing, quotes, ranking, [], best)
+    if not more:
+        return answer
+    caution = (
+        f"The documents say more about {topic} than the {limit} sentences quoted "
+        "(QA_MAX_LIST_SENTENCES); ask about a part of it to read on."
+    )
+    return answer.model_copy(update={"caution": caution})
+
+
+def _position(candidate: Candidate) -> tuple[str, int]:
+    """Where a candidate's passage is: its document, and its offset there."""
+    return candidate.passage.source, candidate.passage.start
+
+
 def _section_quotes(
     section: tuple[str, str], candidates: Sequence[Candidate], limit: int
 ) -> tuple[list[Quote], bool]:
@@ -410,6 +490,22 @@ def _about(question: str) -> Callable[[str], bool] | None:
         return None
     wanted = set().union(*(related_ids(actor_id) for actor_id in asked))
     return lambda text: any(m.actor_id in wanted for m in find_actors(text))
+
+
+def _about_subject(question: str) -> Callable[[Sequence[str], int], bool] | None:
+    """Whether sentence `i` of a passage has as its subject (its own, or its antecedent's
+    for "It …") a country, bloc or organisation the question asks about, or a member or
+    bloc of one; None when the question names none."""
+    asked = named_actors(question)
+    if not asked:
+        return None
+    wanted = set().union(*(related_ids(actor_id) for actor_id in asked))
+
+    def about_subject(sentences: Sequence[str], i: int) -> bool:
+        subjects = set(subject_actors(sentences, i))
+        return not subjects or bool(wanted & subjects)
+
+    return about_subject
 
 
 def _adds(question: str) -> Callable[[Sequence[str], str], bool]:
@@ -468,28 +564,76 @@ def _topic_unsupported(
         words = [
             w for w in re.findall(r"[\w'-]+", question) if topic.intersection(content_terms(w))
         ]
-        lacking = words[0] if len(words) == 1 else f"{', '.join(words[:-1])} or {words[-1]}"
-        return f"{NOT_COVERED[:-1]}: the closest passages never mention {lacking}."
+        return f"{NOT_COVERED[:-1]}: the closest passages never mention {_joined(words)}."
     if others := _said_of_others(question, topic, candidates, quotes):
         asked = ", ".join(actor(a).name for a in named_actors(question))
         return f"{NOT_COVERED[:-1]}: the quotes say it of {others}, not of {asked}."
     return None
 
 
+def _joined(words: Sequence[str]) -> str:
+    """ "a", "a or b", "a, b or c"."""
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} or {words[-1]}"
+
+
+def _unknown_names(
+    question: str, candidates: Sequence[Candidate], vocabulary: Mapping[str, float]
+) -> list[str]:
+    """The names the question says besides countries, blocs and organisations ("Tesla",
+    "Volkswagen") that no retrieved passage, nor its document's title or file name, says
+    a word of, however it capitalises or inflects it ("Marry" for "married") or nearly as
+    the question spells it, and that the corpus `vocabulary` (stemmed terms; empty when
+    the backend keeps none) lacks: a capitalised common word ("Free cashflow") is in it.
+    Lexical retrieval ranks a passage with so rare a word high, so one missing from all of
+    them is missing from the documents."""
+    names = proper_names(question)
+    if not names:
+        return []
+    texts = [
+        text
+        for c in candidates
+        for text in (
+            c.passage.title,
+            Path(c.passage.source).stem,
+            *c.passage.headings,
+            c.passage.text,
+        )
+    ]
+    said = {w.lower() for text in texts for w in re.findall(r"[^\W_]+", text)}
+    stems = set().union(*tokenize(texts))
+
+    def says(word: str) -> bool:
+        terms = tokenize([word])[0]
+        return (
+            word in said
+            or stems.issuperset(terms)
+            or bool(terms and all(t in vocabulary for t in terms))
+            or _says_any(frozenset([word]), said, _NAME_TYPO_SIMILARITY)
+        )
+
+    return [
+        name for name in names if not any(says(w) for w in re.findall(r"[^\W_]+", name.lower()))
+    ]
+
+
 # A question's word is the passage's, misspelt ("nikel" for "nickel"), at this similarity.
 _TYPO_SIMILARITY = 80
 _TYPO_MIN_LENGTH = 4
+# A name the question misspells ("Mark of Anarchy" for "Mask"): forgiven more readily, as
+# the check only abstains.
+_NAME_TYPO_SIMILARITY = 75
 
 
-def _says_any(words: frozenset[str], said: set[str]) -> bool:
+def _says_any(words: frozenset[str], said: set[str], similarity: float = _TYPO_SIMILARITY) -> bool:
     """Whether `said` has one of `words` (stemmed tokens), or a word of at least four
-    letters nearly as the question spells it: "nikel" is "nickel"."""
+    letters nearly as the question spells it (rapidfuzz ratio ≥ `similarity`): "nikel" is
+    "nickel"."""
     if words & said:
         return True
     from rapidfuzz import fuzz, process
 
     return any(
-        process.extractOne(word, said, scorer=fuzz.ratio, score_cutoff=_TYPO_SIMILARITY)
+        process.extractOne(word, said, scorer=fuzz.ratio, score_cutoff=similarity)
         for word in words
         if len(word) >= _TYPO_MIN_LENGTH
     )
@@ -544,6 +688,14 @@ def _evidence_text(candidates: Sequence[Candidate], quotes: Sequence[Quote]) -> 
 
 # "U. S." is how some texts space the initials of "U.S.".
 _SPACED_INITIALS = re.compile(r"\b([A-Z])\. (?=[A-Z]\.)")
+
+
+def _is_subject(actor_id: str, sentence: ScoredSentence, candidates: Sequence[Candidate]) -> bool:
+    """Whether the actor, or a member of it, is what `sentence` is about: a member speaks
+    for its bloc ("Thailand …" for ASEAN), a bloc not for a member (the EU for Germany)."""
+    texts = candidates[sentence.candidate].passage.sentence_texts()
+    wanted = {actor_id, *actor(actor_id).members}
+    return bool(wanted & set(subject_actors(texts, sentence.position)))
 
 
 def _related_pair(question: str) -> tuple[str, ...]:

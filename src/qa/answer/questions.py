@@ -103,6 +103,9 @@ class QuestionPlan:
     question: str
     asks: tuple[Ask, ...]
     is_list: bool
+    # For a comparison ("Compare Japan and Korea on batteries."), the actor id each ask is
+    # about; the asks are the question put to each actor in turn.
+    compared: tuple[str, ...] = ()
 
     @property
     def is_multipart(self) -> bool:
@@ -135,9 +138,14 @@ def _figures(text: str) -> tuple[str, ...]:
 
 
 def plan_question(question: str) -> QuestionPlan:
-    """Split `question` into its asks and classify it."""
-    parts = [p.strip(" ,?") for p in _PART_SPLIT.split(question.strip()) if p.strip(" ,?")]
-    parts = parts or [question.strip()]
+    """Split `question` into its asks and classify it. A comparison of actors has an ask
+    for each of them."""
+    compared = compared_actors(question)
+    if compared:
+        parts = [text for _, text in compared]
+    else:
+        parts = [p.strip(" ,?") for p in _PART_SPLIT.split(question.strip()) if p.strip(" ,?")]
+        parts = parts or [question.strip()]
     asks = tuple(
         Ask(
             p,
@@ -148,7 +156,56 @@ def plan_question(question: str) -> QuestionPlan:
         )
         for p in parts
     )
-    return QuestionPlan(question, asks, is_list_question(question))
+    return QuestionPlan(question, asks, is_list_question(question), tuple(a for a, _ in compared))
+
+
+# "Compare Japan and Korea on batteries", "How does Japan's approach differ from China's?":
+# what each actor does, side by side, not what they do together.
+_COMPARE_ASK = re.compile(
+    r"^\s*(?:compare|contrast)\b|\b(?:differences?|similarit(?:y|ies)|contrasts?)\s+between\b"
+    r"|\bdiffer(?:s|ent)?\s+from\b|\bhow\s+(?:do|does|did)\b.*\bdiffer\b"
+    r"|\b(?:versus|vs\.?)\s|\bcompared?\s+(?:to|with)\b",
+    _I,
+)
+# The words of a comparison that ask for one, not what is compared.
+_COMPARE_WORDS = (
+    "compare compared comparison contrast contrasts difference differences differ "
+    "differs different similarity similarities between versus vs and with from to "
+    "how what is are the do does did on in about regarding of for their its"
+)
+
+
+@lru_cache(maxsize=1)
+def _compare_words() -> frozenset[str]:
+    return frozenset(_COMPARE_WORDS.split())
+
+
+def is_comparison(question: str) -> bool:
+    """True for a question comparing actors, whether or not it names two."""
+    return bool(_COMPARE_ASK.search(question))
+
+
+def compared_actors(question: str) -> list[tuple[str, str]]:
+    """For a question comparing two or more named actors, each actor's id with the question
+    put to it alone ("Japan: batteries", "South Korea: batteries"); else []."""
+    if not is_comparison(question):
+        return []
+    from qa.actors import find_actors
+
+    mentions = find_actors(question)
+    names = dict((m.actor_id, m.surface) for m in mentions)  # first mention of each
+    if len(names) < 2:
+        return []
+    rest = question
+    for m in reversed(mentions):
+        rest = rest[: m.start] + " " + rest[m.end :]
+    words = [
+        w
+        for w in re.findall(r"[\w-]+", rest.replace("'s", " "))
+        if w.lower() not in _compare_words()
+    ]
+    topic = " ".join(words).strip()
+    return [(a, f"{surface}: {topic}" if topic else surface) for a, surface in names.items()]
 
 
 # Questions about the document itself, answered by its front matter ("Who wrote this?",
@@ -156,25 +213,38 @@ def plan_question(question: str) -> QuestionPlan:
 # A topical question that merely mentions the author ("What does the author recommend?")
 # is not one of them.
 _DOC = r"(?:this|the)\s+(?:article|report|document|paper|study|brief|text|publication|analysis)"
+_WRITER = r"(?:author|writer)s?"
+_AUTHOR_ASKS = (
+    r"^\s*who\s+(?:wrote|authored|prepared)\b",
+    r"\bwho(?:'s|\s+is|\s+are)\s+the\s+" + _WRITER + r"\b",
+    r"^\s*(?:(?:list|name|give|identify)\s+|(?:what|which)\s+(?:is|are)\s+)?(?:the\s+)?"
+    r"(?:names?\s+of\s+the\s+)?authors?\s+of\s+" + _DOC + r"\s*[?.]?\s*$",
+    r"^\s*(?:what\s+is\s+the\s+name\s+of\s+the\s+)?author\??\s*$",
+    r"\bby\s+whom\b",
+    r"\bwho\s+(?:is|was)\s+(?:it|this|" + _DOC + r")\s+(?:written|authored)\s+by\b",
+    # Who the author is: "What is the author's position?", not "… position on hydrogen?".
+    r"\b" + _WRITER + r"(?:'s|')?\s+(?:job\s+title|title|position|affiliations?|employer|"
+    r"institution|organi[sz]ation|role|job)\s*\??\s*$",
+    r"\b" + _WRITER + r"\s+(?:affiliated|employed)\b",
+    r"\b(?:does|did)\s+the\s+" + _WRITER + r"\s+work\s*(?:for|at|in|\?|$)",
+)
 _DOCUMENT_ASKS = {
-    "author": re.compile(
-        r"^\s*who\s+(?:wrote|authored|prepared|is\s+the\s+author|are\s+the\s+authors)\b"
-        r"|\bwho\s+is\s+the\s+(?:author|writer)\b|\b(?:the\s+)?authors?\s+of\s+"
-        + _DOC
-        + r"|^\s*(?:what\s+is\s+the\s+name\s+of\s+the\s+)?author\??\s*$",
-        _I,
-    ),
+    "author": re.compile("|".join(_AUTHOR_ASKS), _I),
     "copyright": re.compile(
-        r"^\s*(?:who|which\s+(?:body|organi[sz]ation|institution|institute|publisher|agency))\s+"
+        r"^\s*(?:who|which\s+(?:body|organi[sz]ation|institution|institute|publisher|agency|"
+        r"think\s+tank|centre|center))\s+"
         r"(?:issued|published|released|owns|holds\s+the\s+copyright|is\s+behind)\b"
-        r"|\bpublisher\s+of\b|\bcopyright\b",
+        r"|\bpublisher\s+of\b|^\s*who\s+is\s+the\s+publisher\b|\bcopyright\b",
         _I,
     ),
     "title": re.compile(
         r"\btitle\s+of\s+" + _DOC + r"|^\s*what\s+is\s+" + _DOC + r"\s+called\b", _I
     ),
     "date": re.compile(
-        r"^\s*when\s+was\s+(?:" + _DOC + r"|this)\s+(?:written|published|released|issued)\b",
+        r"^\s*when\s+was\s+(?:" + _DOC + r"|this|it)\s+(?:written|published|released|issued)\b"
+        r"|\b(?:what|which)\s+year\s+was\s+(?:" + _DOC + r"|this|it)\s+"
+        r"(?:written|published|released|issued)\b"
+        r"|\bpublication\s+date\b|\bdate\s+of\s+(?:publication|" + _DOC + r")\b",
         _I,
     ),
     "overview": re.compile(
@@ -192,6 +262,25 @@ def document_ask(question: str) -> str | None:
         if pattern.search(question):
             return ask
     return None
+
+
+# "What does the article say about critical minerals?", "Tell me about semiconductors.":
+# whatever the documents say of a topic, which sentences that name it answer.
+_TOPIC_ASK = re.compile(
+    r"^\s*(?:what\s+(?:does|do|did)\s+(?:"
+    + _DOC
+    + r"|it|they|the\s+(?:documents?|texts?|sources?|corpus))\s+(?:say|state|mention|tell\s+us|"
+    r"write|report|note)|what\s+is\s+said|(?:can\s+you\s+)?tell\s+me|what\s+about)"
+    r"\s+(?:about|on|regarding|concerning|of)?\s*(?P<topic>[^?.!]+?)\s*[?.!]?\s*$",
+    _I,
+)
+
+
+def asked_topic(question: str) -> str | None:
+    """The topic of a question asking what the documents say about it ("critical
+    minerals"), else None."""
+    match = _TOPIC_ASK.match(question)
+    return match.group("topic") if match else None
 
 
 # A question asking what someone recommends is answered by a sentence that suggests,
@@ -229,8 +318,9 @@ _RELATION_ASK = re.compile(
 
 def asks_relation(question: str) -> bool:
     """True for a question about how actors deal with one another ("Does Taiwan cooperate
-    with India?"); whether it names two of them is for `named_actors` to say."""
-    return bool(_RELATION_ASK.search(question))
+    with India?"), not one comparing them ("the difference between Japan and China");
+    whether it names two of them is for `named_actors` to say."""
+    return bool(_RELATION_ASK.search(question)) and not is_comparison(question)
 
 
 # "Does Japan subsidise charging stations?": a question whether something is so, which a
@@ -249,9 +339,15 @@ def asks_whether(question: str) -> bool:
 
 def topic_words(question: str) -> frozenset[str]:
     """The question's content words (stemmed) besides the names of the actors it asks
-    about: what it asks about them."""
+    about and "done" (the stop-word lists have "do", "does" and "doing" but not it): what
+    it asks about them. "What has Korea done?" asks about nothing in particular."""
     names = {t for surface in named_actors(question).values() for t in content_terms(surface)}
-    return frozenset(content_terms(question)) - names
+    return frozenset(content_terms(question)) - names - _deed_words()
+
+
+@lru_cache(maxsize=1)
+def _deed_words() -> frozenset[str]:
+    return frozenset(content_terms("done"))
 
 
 def asked_words(question: str) -> str:
@@ -299,6 +395,52 @@ def _named_actors(question: str) -> tuple[tuple[str, str], ...]:
         if word[:1].isupper() and (found := resolve_actor(word.strip(",.;:'\"()"))) is not None:
             asked.setdefault(found.id, word)
     return tuple(asked.items())
+
+
+# A capitalised word of a question, after its first: "Tesla", "BYD", "Trade", "Council".
+# A capitalised word of a question: "Tesla", "Council", "CATL".
+_CAPITALISED = re.compile(r"(?<![\w'-])[A-Z][\w&'-]*")
+# Where a question's sentence starts: its first word, and one after ".", "?", "!" or ":".
+_SENTENCE_START = re.compile(r"(?:^|[.?!:]\s+)[\W]*$")
+# A shorter word ("TV", "SM", "IDs", "JnJ") is often the asker's own abbreviation, for
+# words the text spells out.
+_MIN_NAME_LETTERS = 4
+
+
+def proper_names(question: str) -> list[str]:
+    """The names a question says besides the countries, blocs and organisations of the
+    gazetteer (`named_actors`): runs of capitalised words that start none of its sentences
+    ("Tesla", "Best Buy", "Highest EBITDAR Contribution"), once each, leaving out words
+    with digits ("FY2017") and names opening with a word of under four letters ("JnJ").
+    None for a question in title case, whose capitals say nothing."""
+    # In title case ("What Is The Capital Of Japan") every word of four letters or more is.
+    long_words = [w for w in re.findall(r"[^\W\d_][\w'-]*", question) if len(w) >= 4]
+    if len(long_words) > 2 and all(w[:1].isupper() for w in long_words):
+        return []
+    from qa.actors import find_actors
+
+    actors = [(m.start, m.end) for m in find_actors(question)]
+    actor_words = set(dict(_named_actors(question)).values())  # misspelt names too
+    runs: list[list[str]] = []
+    end = -1  # where the last name word ended
+    for match in _CAPITALISED.finditer(question):
+        word = match.group().removesuffix("'s").strip("'-")
+        if (
+            _SENTENCE_START.search(question[: match.start()])
+            or any(ch.isdigit() for ch in word)
+            or any(start <= match.start() < stop for start, stop in actors)
+            or word in actor_words
+        ):
+            continue
+        short = len(word.removesuffix("s")) < _MIN_NAME_LETTERS
+        if runs and question[end : match.start()].isspace() and not (short and word.isupper()):
+            runs[-1].append(word)  # "Best Buy": one name; "Tesla's EV" is not
+        elif not short:
+            runs.append([word])
+        else:
+            continue
+        end = match.end()
+    return list(dict.fromkeys(" ".join(run) for run in runs))
 
 
 def spell_out_names(question: str) -> str:

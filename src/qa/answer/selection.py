@@ -103,6 +103,7 @@ def select_quotes(
     about: Callable[[str], bool] | None = None,
     adds: Callable[[Sequence[str], str], bool] | None = None,
     mentions: Callable[[str], bool] | None = None,
+    about_subject: Callable[[Sequence[str], int], bool] | None = None,
 ) -> list[Quote]:
     """The quotes that answer: the best sentence, and those scoring nearly as well (or, for
     a list question, every sentence over `threshold`), at most `limit`, none overlapping.
@@ -113,7 +114,9 @@ def select_quotes(
     `more` that continues a quote's sentences `said` tells what the question asks and
     they do not; a continuation that does not is filler about the same subject.
     `mentions(text)`, when given, says whether a sentence says a word of the question: a
-    list question's further sentences must.
+    list question's further sentences must. `about_subject(sentences, i)`, when given, says
+    whether sentence `i` is about (has as its subject) what the question names: a sentence
+    continuing a quote must be.
     """
     if not ranked or ranked[0].probability < threshold:
         return []
@@ -142,7 +145,9 @@ def select_quotes(
         quotes = merged(quotes, quote)
     if floor is None:
         return []
-    return [_continued(q, ranked, candidates, floor, max_words, adds) for q in quotes]
+    return [
+        _continued(q, ranked, candidates, floor, max_words, adds, about_subject) for q in quotes
+    ]
 
 
 def merged(quotes: Sequence[Quote], quote: Quote) -> list[Quote]:
@@ -170,10 +175,13 @@ def _continued(
     floor: float,
     max_words: int,
     adds: Callable[[Sequence[str], str], bool] | None = None,
+    about_subject: Callable[[Sequence[str], int], bool] | None = None,
 ) -> Quote:
     """`quote` extended over the following sentences that refer back to its subject and
     score within the continuation margins of `floor`: up to the last that scores close,
-    or that `adds` (when given) says tells what the question asks."""
+    or that `adds` (when given) says tells what the question asks. When the question asks
+    about an actor the subject is not ("What role does Australia play?" quoting "The Korean
+    government is cooperating with Australia …"), what more the subject did is filler."""
     passage = candidates[quote.candidate].passage
     sentences = passage.sentence_texts()
     scores = {s.position: s for s in ranked if s.candidate == quote.candidate}
@@ -183,6 +191,8 @@ def _continued(
         if following is None or following.score < floor - CONTINUATION_MARGIN or following.label:
             break
         if not is_bare_reference(sentences[end + 1]):
+            break
+        if about_subject is not None and not about_subject(sentences, end + 1):
             break
         longer = Quote(quote.candidate, quote.first, end + 1, quote.probability)
         if len(longer.text(candidates).split()) > max_words:

@@ -17,7 +17,9 @@ from pydantic import BaseModel, ConfigDict
 BlockKind = Literal["title", "meta", "heading", "label", "paragraph", "table"]
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f\u200b\ufeff]")
-_ESCAPED = re.compile(r"\\([$%&#_*\[\](){}`~|<>!+.-])")
+# A backslash that is itself escaped (`\\$`) is text: unescaping it too would make a
+# second cleaning change the first one's output.
+_ESCAPED = re.compile(r"(?<!\\)\\([$%&#_*\[\](){}`~|<>!+.-])")
 _HYPHEN_BREAK = re.compile(r"(\w)-\n[ \t]*([a-z])")
 _SPACES = re.compile(r"[ \t\u00a0]+")
 _TERMINAL = (".", "!", "?", ":", ";", '"', "”", "’", ")", "]")
