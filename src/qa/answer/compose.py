@@ -151,7 +151,10 @@ def compose_answer(
     ranked = judge.rank(plan.question, candidates, evidence_of, wide=plan.is_list)
     best = ranked[0].probability if ranked else 0.0
     checked = settings.answer_checks and not plan.is_multipart
-    vocabulary = evidence_of(plan.question, []).idf if checked else {}
+
+    def vocabulary() -> Mapping[str, float]:  # read only for a question that says a name
+        return evidence_of(plan.question, []).idf
+
     if checked and (unknown := _unknown_names(plan.question, candidates, vocabulary)):
         message = f"{NOT_COVERED[:-1]}: the closest passages never mention {_joined(unknown)}."
         return _abstain(question, candidates, "unsupported_detail", message, best)
@@ -485,21 +488,27 @@ def _section_quotes(
 def _about(question: str) -> Callable[[str], bool] | None:
     """Whether a text names a country, bloc or organisation the question asks about (or a
     member or bloc of one); None when the question names none."""
+    wanted = _asked_ids(question)
+    if wanted is None:
+        return None
+    return lambda text: any(m.actor_id in wanted for m in find_actors(text))
+
+
+def _asked_ids(question: str) -> set[str] | None:
+    """The actors the question names, with their members and blocs; None for none."""
     asked = named_actors(question)
     if not asked:
         return None
-    wanted = set().union(*(related_ids(actor_id) for actor_id in asked))
-    return lambda text: any(m.actor_id in wanted for m in find_actors(text))
+    return set().union(*(related_ids(actor_id) for actor_id in asked))
 
 
 def _about_subject(question: str) -> Callable[[Sequence[str], int], bool] | None:
     """Whether sentence `i` of a passage has as its subject (its own, or its antecedent's
     for "It …") a country, bloc or organisation the question asks about, or a member or
     bloc of one; None when the question names none."""
-    asked = named_actors(question)
-    if not asked:
+    wanted = _asked_ids(question)
+    if wanted is None:
         return None
-    wanted = set().union(*(related_ids(actor_id) for actor_id in asked))
 
     def about_subject(sentences: Sequence[str], i: int) -> bool:
         subjects = set(subject_actors(sentences, i))
@@ -577,18 +586,20 @@ def _joined(words: Sequence[str]) -> str:
 
 
 def _unknown_names(
-    question: str, candidates: Sequence[Candidate], vocabulary: Mapping[str, float]
+    question: str, candidates: Sequence[Candidate], vocabulary_of: Callable[[], Mapping[str, float]]
 ) -> list[str]:
     """The names the question says besides countries, blocs and organisations ("Tesla",
     "Volkswagen") that no retrieved passage, nor its document's title or file name, says
     a word of, however it capitalises or inflects it ("Marry" for "married") or nearly as
-    the question spells it, and that the corpus `vocabulary` (stemmed terms; empty when
-    the backend keeps none) lacks: a capitalised common word ("Free cashflow") is in it.
+    the question spells it, and that the corpus vocabulary (stemmed terms, from
+    `vocabulary_of`, read only for a question with names; empty when the backend keeps
+    none) lacks: a capitalised common word ("Free cashflow") is in it.
     Lexical retrieval ranks a passage with so rare a word high, so one missing from all of
     them is missing from the documents."""
     names = proper_names(question)
     if not names:
         return []
+    vocabulary = vocabulary_of()
     texts = [
         text
         for c in candidates
@@ -774,8 +785,7 @@ def _answer(
     if plan.is_list:
         # A set reads in document order, grouped by passage.
         def where(q: Quote) -> tuple[str, int, int]:
-            passage = candidates[q.candidate].passage
-            return (passage.source, passage.start, q.first)
+            return (*_position(candidates[q.candidate]), q.first)
 
         ordered = sorted(quotes, key=where)
     else:

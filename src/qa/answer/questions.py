@@ -397,11 +397,10 @@ def _named_actors(question: str) -> tuple[tuple[str, str], ...]:
     return tuple(asked.items())
 
 
-# A capitalised word of a question, after its first: "Tesla", "BYD", "Trade", "Council".
 # A capitalised word of a question: "Tesla", "Council", "CATL".
 _CAPITALISED = re.compile(r"(?<![\w'-])[A-Z][\w&'-]*")
 # Where a question's sentence starts: its first word, and one after ".", "?", "!" or ":".
-_SENTENCE_START = re.compile(r"(?:^|[.?!:]\s+)[\W]*$")
+_SENTENCE_START = re.compile(r"(?:^|[.?!:]\s+)\W*$")
 # A shorter word ("TV", "SM", "IDs", "JnJ") is often the asker's own abbreviation, for
 # words the text spells out.
 _MIN_NAME_LETTERS = 4
