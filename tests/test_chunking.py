@@ -7,7 +7,13 @@ from pathlib import Path
 import pytest
 from conftest import SEED
 
-from qa.chunking import chunk_document, is_title_line, run_in_heading, split_sentences
+from qa.chunking import (
+    chunk_document,
+    is_run_in_label,
+    is_title_line,
+    run_in_heading,
+    split_sentences,
+)
 from qa.ingest.corpus import read_document
 
 
@@ -162,3 +168,44 @@ def test_run_in_heading_is_the_capitals_before_the_first_sentence(
 )
 def test_is_title_line_is_a_heading_set_as_a_sentence(sentence: str, title: bool) -> None:
     assert is_title_line(sentence) is title
+
+
+@pytest.mark.parametrize(
+    ("sentence", "label"),
+    [
+        ("Contact information.", True),
+        ("Payment and billing information.", True),
+        ("Treatment.", True),
+        ("Non-personal information.", True),
+        ("Warner was right.", False),  # a verb
+        ("Yahoo takes your privacy seriously.", False),  # a pronoun
+        ("Prices rose sharply.", False),  # an adverb
+        ("Japan agreed on Tuesday.", False),  # a preposition
+        ("The EU and the US.", False),
+        ("Contact information", False),  # no full stop: a heading, found elsewhere
+        ("Information about the cookies we use and how to turn them off.", False),
+        ("FY2023.", False),
+    ],
+)
+def test_is_run_in_label_is_a_short_phrase_without_a_verb(sentence: str, label: bool) -> None:
+    assert is_run_in_label(sentence) is label
+
+
+def test_chunking_marks_a_label_run_into_its_paragraph(fake_embedder, tmp_path: Path) -> None:
+    text = (
+        "We collect information from and about you. Contact information. For example, we "
+        "might collect your name and street address.\n\nDemographic information. We may "
+        "collect information about events you like.\n\nSee our partners.\n\nCookies."
+    )
+    labelled = {
+        sentence: label
+        for passage in chunk_document(_doc(tmp_path, "p.txt", text), fake_embedder, size=200)
+        for sentence, label in zip(
+            passage.sentence_texts(), passage.labels or [""] * len(passage.sentences)
+        )
+    }
+    assert labelled["Contact information."] == "heading"
+    assert labelled["Demographic information."] == "heading"
+    # Sentences, and a phrase ending its paragraph (no sentences follow it to head), stay.
+    assert labelled["For example, we might collect your name and street address."] == ""
+    assert labelled["See our partners."] == "" and labelled["Cookies."] == ""

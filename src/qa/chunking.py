@@ -12,12 +12,13 @@ import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Protocol
 
 from qa.ingest.normalize import CELL_SEPARATOR, metadata_of
 from qa.models import Document, Passage
 
-CHUNKER_VERSION = 12  # bump when passages or what is embedded or indexed for them change
+CHUNKER_VERSION = 13  # bump when passages or what is embedded or indexed for them change
 
 # A regex splitter, not pysbd/nltk: it is ~100x faster on large corpora, needs no
 # downloaded data, and policy prose has few of the hard cases those libraries solve.
@@ -106,6 +107,34 @@ def is_title_line(sentence: str) -> bool:
         elif text not in _TITLE_SMALL_WORDS:
             return False
     return capitalised >= 2
+
+
+def is_run_in_label(sentence: str) -> bool:
+    """True for a bold label as plain text has it, run into its paragraph: a phrase of at
+    most four words without a verb or pronoun (no English stop word but "and", "or" and
+    "of"; no "-ly" adverb), ending in a full stop. "Contact information. For example, we
+    might collect your name …": the label says what the sentences after it are about, and
+    answers nothing itself. "Warner was right." is a sentence."""
+    words = sentence.removesuffix(".").split()
+    if not sentence.endswith(".") or sentence.endswith("..") or not 1 <= len(words) <= 4:
+        return False
+    if not words[0][:1].isupper():
+        return False
+    for word in words:
+        text = word.strip("\"'()“”‘’,").lower()
+        if not _LABEL_WORD.fullmatch(text) or text in _label_stop_words() or text.endswith("ly"):
+            return False
+    return True
+
+
+_LABEL_WORD = re.compile(r"[a-z][a-z'’&-]*")
+
+
+@lru_cache(maxsize=1)
+def _label_stop_words() -> frozenset[str]:
+    from bm25s.stopwords import STOPWORDS_EN_PLUS  # NLTK's English list
+
+    return frozenset(STOPWORDS_EN_PLUS) - {"and", "or", "of"}
 
 
 def _title_case_heading(sentence: str) -> int:
@@ -202,17 +231,21 @@ def _units(document: Document, counter: TokenCounter, limit: int) -> list[_Unit]
             path += tuple(lines[:heads])
         label = _label(kind, text)
         opening = len(units)
-        for n, (a, b) in enumerate(_spans_of(kind, text)):
-            unit_label = "heading" if n < heads else label
+        spans = _spans_of(kind, text)
+        for n, (a, b) in enumerate(spans):
             sentence = text[a:b]
+            unit_label = "heading" if n < heads else label
+            if not unit_label and kind != "table" and n + 1 < len(spans):
+                # A label run into its paragraph heads the sentences after it.
+                unit_label = "heading" if is_run_in_label(sentence) else ""
             count = counter.count_tokens(sentence)
-            spans = (
+            pieces = (
                 [(start + a, start + b)]
                 if count <= limit
                 else _pieces(sentence, start + a, limit, counter)
             )
-            for s, e in spans:
-                tokens = count if len(spans) == 1 else counter.count_tokens(document.text[s:e])
+            for s, e in pieces:
+                tokens = count if len(pieces) == 1 else counter.count_tokens(document.text[s:e])
                 units.append(_Unit(s, e, tokens, section, path, 0, unit_label, document.page_at(s)))
         if len(units) > opening:
             units[opening].block_tokens = sum(u.tokens for u in units[opening:])

@@ -103,6 +103,19 @@ def test_compose_answer_about_a_named_country_quotes_no_other_country(
     assert "Japan" not in answer.answer and len(answer.citations) == 1
 
 
+def test_compose_drops_a_quote_where_the_asked_actor_is_only_a_counterpart(
+    seed_service: QAService,
+) -> None:
+    # Korea's negotiations with the US rank with the EU and US platforms; they are what
+    # Korea does, not how the US ensures its supply.
+    answer = seed_service.ask("How does the US ensure raw material supply?")
+    assert answer.answered and "Mineral Security Partnership" in answer.answer
+    assert "Korean government" not in answer.answer and len(answer.citations) == 1
+    # Asked of Korea, the same sentence is the answer.
+    answer = seed_service.ask("How does Korea ensure raw material supply?")
+    assert answer.answered and "The Korean government is cooperating" in answer.answer
+
+
 def test_compose_comparison_quotes_each_actor_on_its_own(seed_service: QAService) -> None:
     # Not "they do not mention South Korea in connection with it", nor a relation check:
     # a sentence about Japan and one about Korea, each naming its own subject.
@@ -281,6 +294,31 @@ def test_compose_never_quotes_a_bold_label_or_a_table_header_row(make_corpus, em
     assert "Battery passport. From" not in answer.answer
     for question in ("Who does the battery passport apply to?", "What obligations apply?"):
         assert "Obligation | Applies from | Who" not in service.ask(question).answer
+
+
+def test_compose_never_quotes_a_label_run_into_a_plain_text_paragraph(
+    make_corpus, embedder
+) -> None:
+    # A privacy policy pasted as plain text: its bold labels are short phrases run into
+    # their paragraphs. The label guides the ranking; the sentences after it answer.
+    text = (
+        "Privacy Policy\n\nWe collect information from and about you. Contact information. "
+        "For example, we might collect your name and street address. We might also collect "
+        "your phone number or email.\n\nPayment and billing information. For example, we "
+        "collect your credit card number and zip code when you buy a ticket.\n\n"
+        "Demographic information. We may collect information about events you like or "
+        "products you buy. We might collect this as part of a survey, for example.\n"
+    )
+    settings, _ = make_corpus({"policy.txt": text})
+    service = QAService(settings, embedder=embedder)
+    service.ingest()
+    answer = service.ask("Do you keep a record of my demographic information?")
+    assert answer.answered
+    assert "events you like or products you buy" in answer.answer, answer.answer
+    assert "Demographic information." not in answer.answer
+    answer = service.ask("Do you ask for my contact information?")
+    assert answer.answered and "Contact information." not in answer.answer
+    assert "name and street address" in answer.answer or "phone number" in answer.answer
 
 
 def test_compose_answers_a_question_naming_a_section_from_the_sentences_under_it(

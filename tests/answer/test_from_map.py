@@ -12,6 +12,7 @@ import pytest
 from qa.actors import find_actors, related_ids
 from qa.answer.from_map import MapQuery, read_question
 from qa.answer.questions import plan_question
+from qa.config import Settings
 from qa.encoders.sentence_transformer import SentenceTransformerEmbedder
 from qa.index import layout
 from qa.models import Answer
@@ -141,13 +142,62 @@ def test_counterparts_of_korea_include_both_directions(seed_service: QAService) 
         ("Which countries attract foreign investment with market opportunities?", None),
         ("What is the budget for semiconductor projects?", None),
         ("Which standard did China develop, and with how many countries?", None),
-        ("Which countries does the article discuss?", None),
+        ("Which countries were involved in building the Trade and Technology Council?", None),
+        # The map's inventories: questions with no topic besides what they ask for.
+        ("Which countries does the article discuss?", MapQuery((), (), False, "actors")),
+        ("Which countries are mentioned?", MapQuery((), (), False, "actors")),
+        ("List the fields of cooperation.", MapQuery((), (), False, "fields")),
+        ("What areas do countries cooperate in?", MapQuery((), (), False, "fields")),
+        ("Which fields of cooperation does the article cover?", MapQuery((), (), False, "fields")),
     ],
 )
 def test_read_question_tells_map_questions_from_the_rest(
     seed_service: QAService, question: str, expected: MapQuery | None
 ) -> None:
     assert _map_query(seed_service, question) == expected
+
+
+def test_actor_inventory_names_every_actor_of_the_map(seed_service: QAService) -> None:
+    answer = seed_service.ask("Which countries are mentioned in the article?")
+    _assert_grounded(seed_service, answer)
+    cells = seed_service.fields().cells
+    everyone = {cell.actor for cell in cells} | {p for cell in cells for p in cell.partners}
+    assert {"eu", "usa", "jpn", "kor", "chn", "ind", "twn", "aus", "phl"} <= everyone
+    assert everyone <= _named(answer.answer), everyone - _named(answer.answer)
+    # Few sentences name them all: each quote names someone no earlier one did.
+    assert len(answer.citations) < len(everyone) and answer.caution is None
+
+
+def test_field_inventory_quotes_a_sentence_of_every_field(seed_service: QAService) -> None:
+    answer = seed_service.ask("Which fields of cooperation does the article cover?")
+    _assert_grounded(seed_service, answer)
+    quoted = {(c.document_id, a, b) for c in answer.citations for a, b in c.spans}
+    fields = {cell.field for cell in seed_service.fields().cells}
+    assert len(fields) >= 6
+    for field in fields:
+        sentences = [
+            (c.document_id, c.quote_start, c.quote_end)
+            for cell in seed_service.fields(fields=[field]).cells
+            for c in cell.citations
+        ]
+        # A quoted span holds one of the field's sentences.
+        assert any(
+            d == doc and a <= start and end <= b
+            for doc, start, end in sentences
+            for d, a, b in quoted
+            if start is not None and end is not None
+        ), field
+
+
+def test_inventory_past_the_cap_says_what_it_leaves_out(seed_settings: Settings) -> None:
+    service = QAService(seed_settings.model_copy(update={"max_list_sentences": 2}))
+    answer = service.ask("Which countries are mentioned in the article?")
+    assert answer.answered and len(answer.citations) <= 2
+    assert answer.caution is not None and "QA_MAX_LIST_SENTENCES" in answer.caution
+    cells = service.fields().cells
+    everyone = {cell.actor for cell in cells} | {p for cell in cells for p in cell.partners}
+    left = len(everyone - _named(answer.answer))
+    assert left and f"leave out {left} of the field map's actors" in answer.caution
 
 
 def test_question_outside_the_map_is_answered_from_retrieval(seed_service: QAService) -> None:

@@ -208,6 +208,8 @@ def compose_answer(
                         "dealing with each other."
                     )
                     return _abstain(question, candidates, "unsupported_detail", message, best)
+        elif settings.answer_checks and not plan.is_list:
+            quotes = _by_the_doer(plan.question, quotes, candidates)
     if not quotes and not plan.is_multipart and (topic := asked_topic(plan.question)):
         # Nothing answers "What does the article say about critical minerals?" as a whole
         # (the words around the topic blur it); the sentences that name the topic do.
@@ -707,6 +709,28 @@ def _is_subject(actor_id: str, sentence: ScoredSentence, candidates: Sequence[Ca
     texts = candidates[sentence.candidate].passage.sentence_texts()
     wanted = {actor_id, *actor(actor_id).members}
     return bool(wanted & set(subject_actors(texts, sentence.position)))
+
+
+def _by_the_doer(
+    question: str, quotes: Sequence[Quote], candidates: Sequence[Candidate]
+) -> list[Quote]:
+    """`quotes` less those about someone else, when another is about the actor the question
+    has as its subject (or a member of it): "How does the US ensure raw material supply?"
+    quotes what the EU and the US do, not "The Korean government … continues to negotiate
+    with the US …". A quote about no actor stays."""
+    doers = subject_actors([question], 0)
+    if len(quotes) < 2 or not doers:
+        return list(quotes)
+    wanted = {a for doer in doers for a in (doer, *actor(doer).members)}
+
+    def subjects(quote: Quote) -> set[str]:
+        texts = candidates[quote.candidate].passage.sentence_texts()
+        return {a for j in range(quote.first, quote.last + 1) for a in subject_actors(texts, j)}
+
+    about = [subjects(q) for q in quotes]
+    if not any(wanted & found for found in about):
+        return list(quotes)
+    return [q for q, found in zip(quotes, about, strict=True) if not found or wanted & found]
 
 
 def _related_pair(question: str) -> tuple[str, ...]:

@@ -1,11 +1,13 @@
 """Set questions answered from the cooperation-field map.
 
 "Who works on semiconductor projects?" asks for every actor in a field, "What does China
-cooperate on?" for every field of an actor, and "Which partners does Taiwan want?" for an
-actor's counterparts. The map already holds each of those cells with its attributed,
-verbatim sentences, so the answer quotes enough of them to cover every cell the question
-asks about, in document order, grouped and cited by passage. Any other question, or one
-the map has no cells for, is left to retrieval.
+cooperate on?" for every field of an actor, "Which partners does Taiwan want?" for an
+actor's counterparts, and "Which fields of cooperation does the article cover?" or "Which
+countries does it mention?" for the map's whole inventory of fields or actors. The map
+already holds each of those cells with its attributed, verbatim sentences, so the answer
+quotes enough of them to cover every cell (or every field, or actor) the question asks
+about, in document order, grouped and cited by passage. Any other question, or one the
+map has no cells for, is left to retrieval.
 """
 
 from __future__ import annotations
@@ -13,13 +15,15 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from functools import lru_cache
+from typing import TYPE_CHECKING, Literal
 
 from qa.actors import related_ids
 from qa.answer.questions import QuestionPlan, named_actors
 from qa.fields.assign import SeedMatcher, scores
 from qa.fields.store import StoredFields
 from qa.models import Answer, Citation, FieldCell, FieldMap
+from qa.retrieval.lexical import content_terms
 
 if TYPE_CHECKING:
     import numpy as np
@@ -61,6 +65,26 @@ _EXCLUSION = re.compile(
     _I,
 )
 
+# "Which fields of cooperation does the article cover?", "Which countries are mentioned?":
+# the map's inventory, asked by a question whose words all ask for it (`_INVENTORY_WORDS`).
+# One with a topic of its own ("Which countries attract foreign investment?") is read.
+_INVENTORY_NOUN = re.compile(
+    r"\b(?P<fields>fields|areas|sectors|domains|topics|themes)\b"
+    r"|\b(?P<actors>countries|nations|governments|economies|actors|blocs|regions|players)\b",
+    _I,
+)
+_INVENTORY_WORDS = (
+    "field fields area areas sector sectors domain domains topic topics theme themes "
+    "country countries nation nations government governments economy economies actor actors "
+    "bloc blocs region regions player players cooperation cooperate cooperates co-operation "
+    "collaboration collaborate partnership international main key major different various "
+    "mention mentions mentioned name names named cover covers covered discuss discusses "
+    "discussed feature featured include included involve involved appear appears article "
+    "articles text texts document documents report reports paper corpus source sources list "
+    "there"
+)
+Inventory = Literal["", "fields", "actors"]
+
 
 @dataclass(frozen=True)
 class MapQuery:
@@ -69,6 +93,7 @@ class MapQuery:
     actors: tuple[str, ...]  # actor ids the question names
     fields: tuple[str, ...]  # field ids the question is about
     partners: bool  # it asks whom the actors cooperate with
+    inventory: Inventory = ""  # it asks for every field, or every actor, the map holds
 
 
 def question_fields(
@@ -95,6 +120,8 @@ def read_question(
     if plan.is_multipart or _EXCLUSION.search(plan.question):
         return None
     question = plan.question
+    if (inventory := _inventory(question)) and not named_actors(question):
+        return MapQuery((), (), False, inventory)
     partners = bool(_PARTNER_ASK.search(question))
     asks_actors = bool(_ACTOR_ASK.match(question))
     if not (plan.is_list or partners or asks_actors):
@@ -109,6 +136,20 @@ def read_question(
         return None  # "What incentives does Taiwan offer?" is not about its fields
     # "Which countries cooperate with Korea?" asks for Korea's counterparts.
     return MapQuery(actors, fields, partners or (bool(actors) and asks_actors))
+
+
+def _inventory(question: str) -> Inventory:
+    """ "fields" or "actors" for a question asking for the map's whole inventory of them (the
+    first such plural it says is what it asks for), else ""."""
+    noun = _INVENTORY_NOUN.search(question)
+    if noun is None or set(content_terms(question)) - _inventory_words():
+        return ""
+    return "fields" if noun.group("fields") else "actors"
+
+
+@lru_cache(maxsize=1)
+def _inventory_words() -> frozenset[str]:
+    return frozenset(content_terms(_INVENTORY_WORDS))
 
 
 def _cells(query: MapQuery, field_map: FieldMap) -> list[FieldCell]:
@@ -129,18 +170,31 @@ def _cells(query: MapQuery, field_map: FieldMap) -> list[FieldCell]:
     return chosen
 
 
-def _cover(cells: Sequence[FieldCell], limit: int) -> list[Citation]:
-    """Few quotes that together cover every cell: greedily the quote that covers the most
-    cells not yet covered (then the better score, then the earlier one), up to `limit`."""
+def _groups(cell: int, field_cell: FieldCell, inventory: Inventory) -> set[str | int]:
+    """What a quote of `field_cell` shows: the cell itself, or for an inventory its field,
+    or its actor and the counterparts it names."""
+    if inventory == "fields":
+        return {field_cell.field}
+    if inventory == "actors":
+        return {field_cell.actor, *field_cell.partners}
+    return {cell}
+
+
+def _cover(
+    cells: Sequence[FieldCell], limit: int, inventory: Inventory = ""
+) -> tuple[list[Citation], int]:
+    """Few quotes that together cover every cell (or for an inventory, every field or
+    actor): greedily the quote that covers the most not yet covered (then the better
+    score, then the earlier one), up to `limit`; and how many are left uncovered."""
     quotes: dict[tuple[str, int, int], Citation] = {}
-    covers: dict[tuple[str, int, int], set[int]] = {}
+    covers: dict[tuple[str, int, int], set[str | int]] = {}
     for c, cell in enumerate(cells):
         for citation in cell.citations:
             key = (citation.passage_id, citation.quote_start or 0, citation.quote_end or 0)
             if key not in quotes or quotes[key].score < citation.score:
                 quotes[key] = citation
-            covers.setdefault(key, set()).add(c)
-    left = set(range(len(cells)))
+            covers.setdefault(key, set()).update(_groups(c, cell, inventory))
+    left = set().union(*covers.values())
     chosen: list[Citation] = []
     while left and len(chosen) < limit:
         key = max(
@@ -151,7 +205,7 @@ def _cover(cells: Sequence[FieldCell], limit: int) -> list[Citation]:
             break
         chosen.append(quotes[key])
         left -= covers.pop(key)
-    return chosen
+    return chosen, len(left)
 
 
 def _merged(citations: Sequence[Citation]) -> list[tuple[Citation, list[tuple[int, int]]]]:
@@ -186,7 +240,8 @@ def answer_from_map(
         return None
     parts: list[str] = []
     citations: list[Citation] = []
-    for n, (citation, spans) in enumerate(_merged(_cover(cells, limit)), start=1):
+    chosen, left = _cover(cells, limit, query.inventory)
+    for n, (citation, spans) in enumerate(_merged(chosen), start=1):
         texts = [citation.text[a - citation.start : b - citation.start] for a, b in spans]
         parts.extend(f"{text} [{n}]" for text in texts)
         one = spans[0] if len(spans) == 1 else (None, None)
@@ -202,10 +257,18 @@ def answer_from_map(
                 }
             )
         )
+    caution = None
+    if left:
+        what = query.inventory or "cells"
+        caution = (
+            f"The {limit} quotes (QA_MAX_LIST_SENTENCES) leave out {left} of the field map's "
+            f"{what} for this question; `qa fields` or GET /fields shows the whole map."
+        )
     return Answer(
         question=plan.question,
         answered=True,
         answer=" ".join(parts),
         citations=citations,
         confidence=MAP_CONFIDENCE,
+        caution=caution,
     )

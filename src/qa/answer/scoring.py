@@ -195,6 +195,16 @@ def _section_tokens(
 
 
 @lru_cache(maxsize=4096)
+def _led_by_label(texts: tuple[str, ...], labels: tuple[str, ...]) -> tuple[int | None, ...]:
+    """For each sentence of a passage, the label ("Battery passport.", "Contact
+    information.") just before it, which introduces it; else None."""
+    return (None,) + tuple(
+        j if labels[j] == "heading" and texts[j].endswith(".") and not labels[j + 1] else None
+        for j in range(len(texts) - 1)
+    )
+
+
+@lru_cache(maxsize=4096)
 def _heading_tokens(heading: str) -> frozenset[str]:
     return frozenset(tokenize([heading])[0])
 
@@ -238,10 +248,14 @@ def _rule_scores(
         under = _section_tokens(
             candidate.passage.title, tuple(candidate.passage.headings), tuple(texts), tuple(labels)
         )
+        led = _led_by_label(tuple(texts), tuple(labels))
         for j, (text, tokens) in enumerate(zip(texts, tokenize(texts), strict=True)):
             if labels[j] != "heading" and is_answer_line(text):
                 share = coverage(terms, set(tokens) | about[j] | under[j], idf)
-                rows.append((i, j, text, labels[j], float(cosines[j]), share))
+                # The sentence a label leads is read with it: "Demographic information.
+                # We may collect information about events you like …".
+                cosine = float(cosines[j] if led[j] is None else max(cosines[j], cosines[led[j]]))
+                rows.append((i, j, text, labels[j], cosine, share))
     if not rows:
         return []
     best_passage = max(c.dense for c in candidates)
