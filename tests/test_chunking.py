@@ -201,7 +201,9 @@ def test_chunking_marks_a_label_run_into_its_paragraph(fake_embedder, tmp_path: 
         sentence: label
         for passage in chunk_document(_doc(tmp_path, "p.txt", text), fake_embedder, size=200)
         for sentence, label in zip(
-            passage.sentence_texts(), passage.labels or [""] * len(passage.sentences)
+            passage.sentence_texts(),
+            passage.labels or [""] * len(passage.sentences),
+            strict=True,
         )
     }
     assert labelled["Contact information."] == "heading"

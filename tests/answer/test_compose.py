@@ -61,6 +61,9 @@ def test_compose_every_quote_is_verbatim_and_names_its_subject(
         "Where does the author work?",
         "What is the author's position?",
         "What institution is the author affiliated with?",
+        # Who the person the byline names is, in any order or case of the name.
+        "Who is Wu Yu-Yin?",
+        "who is yu-yin wu?",
     ],
 )
 def test_compose_who_wrote_this_uses_byline(seed_service: QAService, question: str) -> None:
@@ -77,6 +80,31 @@ def test_compose_publication_questions_use_the_copyright_line(
 ) -> None:
     answer = seed_service.ask(question)
     assert answer.answered and "Chung-Hua Institution for Economic Research 2024" in answer.answer
+
+
+def test_compose_who_is_a_person_the_byline_does_not_name_is_not_the_byline(
+    seed_service: QAService,
+) -> None:
+    for question in ("Who is Wu Zetian?", "Who was Genghis Khan?"):
+        assert "Wu, Yu-Yin" not in seed_service.ask(question).answer
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What is the main argument of the article?",
+        "What is the purpose of this report?",
+        "What is the article's main point?",
+    ],
+)
+def test_compose_what_the_document_argues_is_its_own_summary(
+    seed_service: QAService, question: str
+) -> None:
+    answer = seed_service.ask(question)
+    assert answer.answered and answer.answer.startswith("This article summarizes")
+    # "The purpose of" something else is a topical question.
+    answer = seed_service.ask("What is the purpose of the Mineral Security Partnership?")
+    assert "This article summarizes" not in answer.answer
 
 
 def test_compose_author_in_a_topical_question_is_not_the_byline(seed_service: QAService) -> None:

@@ -141,7 +141,7 @@ def compose_answer(
     if about_document is not None:
         # The front matter sits in one passage per document: read the whole ranking for it.
         ranking = list(retrieve(settings.max_k))
-        quotes = _document_quotes(about_document, ranking)
+        quotes = _document_quotes(about_document, ranking, question)
         if quotes:
             return _answer(question, plan, quotes, ranking, [], DOCUMENT_CONFIDENCE)
     if from_map is not None and (mapped := from_map(plan)) is not None:
@@ -319,23 +319,31 @@ def _is_header_row(text: str) -> bool:
     return len(values) >= 2 and all(_YEAR_CELL.fullmatch(v.strip()) for v in values)
 
 
-def _document_quotes(ask: str, candidates: Sequence[Candidate]) -> list[Quote]:
+def _document_quotes(ask: str, candidates: Sequence[Candidate], question: str) -> list[Quote]:
     """The front-matter line a question about the document asks for (its byline, publisher,
-    title, date), or for "what does this article cover?" the text's own summary sentence,
-    from the best-ranked passage that has it."""
+    title, date; for "Who is Wu Yu-Yin?" a byline saying every word of the name), or for
+    "what does this article cover?" the text's own summary sentence, from the best-ranked
+    passage that has it."""
+    name = set(_words(question)) - {"who", "is", "was"}
     for i, candidate in enumerate(candidates):
         texts = candidate.passage.sentence_texts()
         labels = candidate.passage.labels or [""] * len(texts)
         for j, (text, label) in enumerate(zip(texts, labels, strict=True)):
-            wanted = (
-                not label and _SELF_REFERENCE.match(text)
-                if ask == "overview"
-                else label in _FRONT_MATTER.get(ask, (ask,))
-                and (ask != "date" or label == "date" or bool(_YEAR.search(text)))
-            )
+            if ask == "overview":
+                wanted = not label and bool(_SELF_REFERENCE.match(text))
+            elif ask == "person":
+                wanted = label == "author" and name <= set(_words(text))
+            else:
+                wanted = label in _FRONT_MATTER.get(ask, (ask,)) and (
+                    ask != "date" or label == "date" or bool(_YEAR.search(text))
+                )
             if wanted:
                 return [Quote(i, j, j, DOCUMENT_CONFIDENCE)]
     return []
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[^\W_]+", text.lower())
 
 
 def _named_sections(question: str, candidates: Sequence[Candidate]) -> list[tuple[str, str]]:

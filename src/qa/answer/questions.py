@@ -249,7 +249,23 @@ _DOCUMENT_ASKS = {
     ),
     "overview": re.compile(
         r"\bwhat\s+(?:does|did)\s+" + _DOC + r"\s+(?:summari[sz]e|cover|discuss|describe|explore|"
-        r"address|examine)\b|\bwhat\s+is\s+" + _DOC + r"\s+about\b|\bsummari[sz]e\s+" + _DOC,
+        r"address|examine)\b|\bwhat\s+is\s+"
+        + _DOC
+        + r"\s+about\b|\bsummari[sz]e\s+"
+        + _DOC
+        # "What is the main argument of the article?", "… the report's purpose?"
+        + r"|\b(?:argument|point|idea|message|thesis|purpose|aim|focus|gist|summary|scope)\s+of\s+"
+        + _DOC
+        + r"|\b"
+        + _DOC
+        + r"(?:'s|’s)\s+(?:main\s+|central\s+|key\s+)?(?:argument|point|idea|message|thesis|"
+        r"purpose|aim|focus|gist|summary|scope)\b",
+        _I,
+    ),
+    # "Who is Wu Yu-Yin?": a person the byline may name (it answers only if it does).
+    "person": re.compile(
+        r"^\s*who\s+(?:is|was)\s+(?!(?:the|a|an|this|that|it|he|she|they|your|our|my)\b)"
+        r"[\w.'’-]+(?:[\s,]+[\w.'’-]+){0,3}\s*\??\s*$",
         _I,
     ),
 }
@@ -257,7 +273,7 @@ _DOCUMENT_ASKS = {
 
 def document_ask(question: str) -> str | None:
     """ "author", "copyright", "title", "date" or "overview" when the question is about the
-    document itself, else None."""
+    document itself, "person" when it asks who someone it names is, else None."""
     for ask, pattern in _DOCUMENT_ASKS.items():
         if pattern.search(question):
             return ask

@@ -198,10 +198,11 @@ def _section_tokens(
 def _led_by_label(texts: tuple[str, ...], labels: tuple[str, ...]) -> tuple[int | None, ...]:
     """For each sentence of a passage, the label ("Battery passport.", "Contact
     information.") just before it, which introduces it; else None."""
-    return (None,) + tuple(
+    led = (
         j if labels[j] == "heading" and texts[j].endswith(".") and not labels[j + 1] else None
         for j in range(len(texts) - 1)
     )
+    return (None, *led)
 
 
 @lru_cache(maxsize=4096)
