@@ -349,6 +349,31 @@ def test_compose_never_quotes_a_label_run_into_a_plain_text_paragraph(
     assert "name and street address" in answer.answer or "phone number" in answer.answer
 
 
+def test_compose_a_name_in_the_title_is_said_by_every_passage_under_it(
+    make_corpus, embedder
+) -> None:
+    # The obligations never say "EU": the document's title does, and they answer.
+    text = (
+        "# EU Battery Regulation: what changes for EV batteries\n\n## Scope\n\n"
+        "The Batteries Regulation (EU) 2023/1542 replaces the 2006 Batteries Directive. It "
+        "applies to all batteries placed on the EU market, whether made in the EU or "
+        "imported.\n\n## Key obligations\n\n"
+        "- **Carbon footprint.** From 18 February 2025, EV batteries must carry a carbon "
+        "footprint declaration.\n"
+        "- **Recycled content.** From 2031, new EV batteries must contain at least 16% "
+        "recycled cobalt, 6% recycled lithium and 6% recycled nickel.\n\n"
+        "## Implications for non-EU suppliers\n\n"
+        "Suppliers in Japan, Korea and China that export cells to Europe will need to share "
+        "data for the battery passport.\n"
+    )
+    settings, _ = make_corpus({"eu-battery-regulation.md": text})
+    service = QAService(settings, embedder=embedder)
+    service.ingest()
+    answer = service.ask("How much recycled cobalt does the EU require in new batteries?")
+    assert answer.answered
+    assert answer.answer.startswith("From 2031, new EV batteries must contain"), answer.answer
+
+
 def test_compose_answers_a_question_naming_a_section_from_the_sentences_under_it(
     make_corpus, embedder
 ) -> None:

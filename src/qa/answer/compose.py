@@ -789,13 +789,15 @@ def _missing_names(
     question: str, candidates: Sequence[Candidate], quotes: Sequence[Quote]
 ) -> list[str]:
     """The names of the countries, blocs and organisations the question names that the
-    cited passages never mention. A bloc is mentioned by its members too, a member not by
-    its bloc. Typos in the question are forgiven, but a word the passages say as the
-    question does is no typo: "Karenia" is not Armenia."""
+    cited passages never mention, nor their document's title or the headings they stand
+    under (a passage of "EU Battery Regulation" is about the EU). A bloc is mentioned by
+    its members too, a member not by its bloc. Typos in the question are forgiven, but a
+    word the passages say as the question does is no typo: "Karenia" is not Armenia."""
     asked = named_actors(question)
     if not asked:
         return []
-    cited = " ".join(candidates[c].passage.text for c in {q.candidate for q in quotes})
+    passages = [candidates[c].passage for c in {q.candidate for q in quotes}]
+    cited = " ".join(text for p in passages for text in (p.title, *p.headings, p.text))
     cited = _SPACED_INITIALS.sub(r"\1.", cited)
     present = _present_actors(cited)
     said = {word.strip(".'-") for word in re.findall(r"[\w.'-]+", cited)}

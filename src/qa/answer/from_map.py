@@ -84,6 +84,8 @@ _INVENTORY_WORDS = (
     "there"
 )
 Inventory = Literal["", "fields", "actors"]
+# "Which countries are mentioned?" asks for more than the map holds: it says so.
+_MENTION_ASK = re.compile(r"\b(?:mention|name|discuss|cover|feature|appear|include|refer)\w*", _I)
 
 
 @dataclass(frozen=True)
@@ -257,13 +259,19 @@ def answer_from_map(
                 }
             )
         )
-    caution = None
+    cautions = []
+    if query.inventory == "actors" and _MENTION_ASK.search(plan.question):
+        cautions.append(
+            "These are the actors the field map ties to a field of cooperation; one the "
+            "texts mention only in passing is not among them."
+        )
     if left:
         what = query.inventory or "cells"
-        caution = (
+        cautions.append(
             f"The {limit} quotes (QA_MAX_LIST_SENTENCES) leave out {left} of the field map's "
             f"{what} for this question; `qa fields` or GET /fields shows the whole map."
         )
+    caution = " ".join(cautions) or None
     return Answer(
         question=plan.question,
         answered=True,
