@@ -392,6 +392,25 @@ def test_selection_a_yes_no_question_is_not_answered_by_what_is_said_of_another(
         assert answer.answered and answer.answer == f"{asean} [1]", question
 
 
+def test_selection_a_word_spelt_as_meant_is_no_typo_of_a_nearby_word() -> None:
+    # "mining" is one letter from "mineral"'s stem, and "charging" from "changes"': both
+    # are English words, spelt as meant, so the passage does not say them.
+    japan = (
+        "Japan ensures the supply of mineral resources for the battery industry and "
+        "publishes the changes to its battery standards every year."
+    )
+    for question, word in (
+        ("What does Japan do about mining?", "mining"),
+        ("Does Japan regulate charging?", "regulate or charging"),
+    ):
+        answer = _ask(question, [japan], abstain_threshold=0.0)
+        assert not answer.answered and answer.reason == "unsupported_detail", question
+        assert answer.message is not None and f"never mention {word}." in answer.message
+    # A word no dictionary has may be a typo of the passage's.
+    answer = _ask("What does Japan do about minerls?", [japan], abstain_threshold=0.0)
+    assert answer.answered
+
+
 def test_selection_a_name_no_passage_says_is_not_answered() -> None:
     # Nothing retrieved says "Tesla" or "Volkswagen": the EV sentences near them are not
     # about them.

@@ -40,6 +40,7 @@ from qa.answer.scoring import (
     score_sentences,
 )
 from qa.answer.selection import Quote, attributed, covers, merged, select_quotes
+from qa.answer.spelling import misspellable_terms
 from qa.attribution import (
     antecedent,
     clause_attributions,
@@ -409,6 +410,7 @@ def _topic_answer(
     terms = topic_words(topic)
     if not terms:
         return None
+    typos = misspellable_terms(topic)
     about = _about(topic)
     ranking = list(retrieve(settings.max_k))
     limit = settings.max_list_sentences
@@ -425,7 +427,9 @@ def _topic_answer(
                 continue
             seen.add(where)
             said = set(tokens)
-            if _is_header_row(texts[j]) or not all(_says_any(frozenset([t]), said) for t in terms):
+            if _is_header_row(texts[j]) or not all(
+                _says_any(frozenset([t]), said, typos=typos) for t in terms
+            ):
                 continue
             sentence = ScoredSentence(c, j, texts[j], "", 0.0, 0.0)
             quote = attributed(sentence, ranking, settings.max_quote_words)
@@ -579,7 +583,7 @@ def _topic_unsupported(
     if not (topic := topic_words(question)):
         return None
     cited = [candidates[c].passage.text for c in dict.fromkeys(q.candidate for q in quotes)]
-    if not _says_any(topic, set().union(*tokenize(cited))):
+    if not _says_any(topic, set().union(*tokenize(cited)), typos=misspellable_terms(question)):
         words = [
             w for w in re.findall(r"[\w'-]+", question) if topic.intersection(content_terms(w))
         ]
@@ -645,17 +649,23 @@ _TYPO_MIN_LENGTH = 4
 _NAME_TYPO_SIMILARITY = 75
 
 
-def _says_any(words: frozenset[str], said: set[str], similarity: float = _TYPO_SIMILARITY) -> bool:
+def _says_any(
+    words: frozenset[str],
+    said: set[str],
+    similarity: float = _TYPO_SIMILARITY,
+    typos: frozenset[str] | None = None,
+) -> bool:
     """Whether `said` has one of `words` (stemmed tokens), or a word of at least four
     letters nearly as the question spells it (rapidfuzz ratio ≥ `similarity`): "nikel" is
-    "nickel"."""
+    "nickel". With `typos`, only those of `words` may be misspelt (`misspellable_terms`:
+    "charging" is no misspelling of "changes")."""
     if words & said:
         return True
     from rapidfuzz import fuzz, process
 
     return any(
         process.extractOne(word, said, scorer=fuzz.ratio, score_cutoff=similarity)
-        for word in words
+        for word in (words if typos is None else words & typos)
         if len(word) >= _TYPO_MIN_LENGTH
     )
 
