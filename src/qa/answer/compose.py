@@ -410,7 +410,6 @@ def _topic_answer(
     terms = topic_words(topic)
     if not terms:
         return None
-    typos = misspellable_terms(topic)
     about = _about(topic)
     ranking = list(retrieve(settings.max_k))
     limit = settings.max_list_sentences
@@ -428,7 +427,7 @@ def _topic_answer(
             seen.add(where)
             said = set(tokens)
             if _is_header_row(texts[j]) or not all(
-                _says_any(frozenset([t]), said, typos=typos) for t in terms
+                _says_any(frozenset([t]), said, asked=topic) for t in terms
             ):
                 continue
             sentence = ScoredSentence(c, j, texts[j], "", 0.0, 0.0)
@@ -583,7 +582,7 @@ def _topic_unsupported(
     if not (topic := topic_words(question)):
         return None
     cited = [candidates[c].passage.text for c in dict.fromkeys(q.candidate for q in quotes)]
-    if not _says_any(topic, set().union(*tokenize(cited)), typos=misspellable_terms(question)):
+    if not _says_any(topic, set().union(*tokenize(cited)), asked=question):
         words = [
             w for w in re.findall(r"[\w'-]+", question) if topic.intersection(content_terms(w))
         ]
@@ -653,19 +652,20 @@ def _says_any(
     words: frozenset[str],
     said: set[str],
     similarity: float = _TYPO_SIMILARITY,
-    typos: frozenset[str] | None = None,
+    asked: str | None = None,
 ) -> bool:
     """Whether `said` has one of `words` (stemmed tokens), or a word of at least four
     letters nearly as the question spells it (rapidfuzz ratio ≥ `similarity`): "nikel" is
-    "nickel". With `typos`, only those of `words` may be misspelt (`misspellable_terms`:
-    "charging" is no misspelling of "changes")."""
+    "nickel". Given the text `asked` that `words` come from, only those of its words that
+    may be misspelt count (`misspellable_terms`: "charging" is no misspelling of
+    "changes")."""
     if words & said:
         return True
     from rapidfuzz import fuzz, process
 
     return any(
         process.extractOne(word, said, scorer=fuzz.ratio, score_cutoff=similarity)
-        for word in (words if typos is None else words & typos)
+        for word in (words if asked is None else words & misspellable_terms(asked))
         if len(word) >= _TYPO_MIN_LENGTH
     )
 

@@ -27,6 +27,7 @@ def is_english_word(word: str) -> bool:
     return word.lower() in _english()
 
 
+@lru_cache(maxsize=1024)
 def misspellable_terms(text: str) -> frozenset[str]:
     """The stemmed content terms of `text` that may be misspellings: those of its words
     (letters only: "Korea's" is "Korea" and "s") that the dictionary lacks."""
