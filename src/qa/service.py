@@ -13,12 +13,8 @@ import re
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
-from qa.answer.compose import compose_answer
-from qa.answer.from_map import answer_from_map, read_question
-from qa.answer.questions import QuestionPlan, spell_out_names
-from qa.answer.scorer import SentenceScorer, bundled_scorer
 from qa.backends.base import IndexBackend, IndexReader, open_backend
 from qa.backends.local import LocalBackend, LocalReader
 from qa.config import Settings
@@ -60,6 +56,10 @@ from qa.retrieval.retriever import (
     spread_pages,
     to_hit,
 )
+
+if TYPE_CHECKING:
+    from qa.answer.questions import QuestionPlan
+    from qa.answer.scorer import SentenceScorer
 
 logger = logging.getLogger(__name__)
 
@@ -130,6 +130,8 @@ class QAService:
         A configured QA_SCORER_PATH that cannot be read is a configuration error; a broken
         bundled scorer falls back to the rule with a warning.
         """
+        from qa.answer.scorer import SentenceScorer, bundled_scorer
+
         if self._scorer is None:
             if self.settings.answer_scorer == "rules":
                 self._scorer = (None,)
@@ -350,6 +352,12 @@ class QAService:
         self, question: str, *, k: int | None = None, documents: Sequence[str] | None = None
     ) -> Answer:
         """An extractive answer citing its passages, or an abstention with suggestions."""
+        # The answer layer (its patterns and the gazetteer) is read on the first question,
+        # not by `qa status` or `qa search`.
+        from qa.answer.compose import compose_answer
+        from qa.answer.from_map import answer_from_map, read_question
+        from qa.answer.questions import spell_out_names
+
         question = self.check_question(question)
         k = self._check_k(k)
         reader = self.reader()

@@ -15,9 +15,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TypeVar
-
-from bm25s.stopwords import STOPWORDS_EN
 
 from qa.retrieval.lexical import document_label, file_name_words, tokenize
 
@@ -135,6 +134,13 @@ class DocumentNames:
         return named if len(named) < len(self._labels) else None
 
 
+@lru_cache(maxsize=1)
+def _stop_words() -> frozenset[str]:
+    from bm25s.stopwords import STOPWORDS_EN  # bm25s imports scipy: not for `qa status`
+
+    return frozenset(STOPWORDS_EN)
+
+
 def _initials(label: str) -> frozenset[str]:
     """The initials of the first 2 to 6 words of each line of `label` (its title, its file
     name), stop words left out: "Inflation Reduction Act guidance" gives "ir", "ira" and
@@ -143,7 +149,7 @@ def _initials(label: str) -> frozenset[str]:
     found: set[str] = set()
     for line in label.splitlines():
         words = [
-            w.lower() for w in re.findall(r"[^\W\d_]{2,}", line) if w.lower() not in STOPWORDS_EN
+            w.lower() for w in re.findall(r"[^\W\d_]{2,}", line) if w.lower() not in _stop_words()
         ]
         found.update("".join(w[0] for w in words[:n]) for n in range(2, min(6, len(words)) + 1))
     return frozenset(found)
