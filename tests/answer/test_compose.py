@@ -214,6 +214,19 @@ def test_compose_abstains_with_reason_and_suggestions(
     assert answer.suggestions
 
 
+def test_compose_a_country_no_passage_names_is_the_reason_given(seed_service: QAService) -> None:
+    for question, name in (
+        ("Does the article mention Germany?", "Germany"),
+        ("What is the capital of France?", "France"),
+    ):
+        answer = seed_service.ask(question)
+        assert not answer.answered and answer.reason == "unsupported_detail", question
+        assert answer.message is not None and f"never mention {name}." in answer.message
+    # Weak evidence on what the texts name stays `no_evidence`.
+    answer = seed_service.ask("How do I bake a chocolate cake?")
+    assert not answer.answered and answer.reason == "no_evidence"
+
+
 def test_compose_other_language_abstains_with_language_reason(seed_service: QAService) -> None:
     answer = seed_service.ask("中国在自动驾驶方面与谁合作?")
     assert not answer.answered and answer.reason == "language"

@@ -222,6 +222,11 @@ def compose_answer(
         message = f"{NOT_COVERED[:-1]}: the closest passages say nothing of {names}."
         return _abstain(question, candidates, "unsupported_detail", message, best)
     if not quotes:
+        everything = [Quote(c, 0, 0, 0.0) for c in range(len(candidates))]
+        if missing := _missing_names(question, candidates, everything):
+            # "Does the article mention Germany?": what it lacks is the name.
+            message = f"{NOT_COVERED[:-1]}: the closest passages never mention {_joined(missing)}."
+            return _abstain(question, candidates, "unsupported_detail", message, best)
         return _abstain(question, candidates, "no_evidence", NOT_COVERED, best)
     if not settings.answer_checks:
         return _answer(question, plan, quotes, candidates, uncovered, best)
