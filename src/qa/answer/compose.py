@@ -50,7 +50,7 @@ from qa.attribution import (
 )
 from qa.config import Settings
 from qa.ingest.normalize import CELL_SEPARATOR
-from qa.models import AbstentionReason, Answer, Citation
+from qa.models import AbstentionReason, Answer, Citation, Passage
 from qa.retrieval.lexical import content_terms, tokenize
 from qa.retrieval.retriever import Candidate, to_hit
 
@@ -222,8 +222,7 @@ def compose_answer(
         message = f"{NOT_COVERED[:-1]}: the closest passages say nothing of {names}."
         return _abstain(question, candidates, "unsupported_detail", message, best)
     if not quotes:
-        everything = [Quote(c, 0, 0, 0.0) for c in range(len(candidates))]
-        if missing := _missing_names(question, candidates, everything):
+        if missing := _missing_names(question, [c.passage for c in candidates]):
             # "Does the article mention Germany?": what it lacks is the name.
             message = f"{NOT_COVERED[:-1]}: the closest passages never mention {_joined(missing)}."
             return _abstain(question, candidates, "unsupported_detail", message, best)
@@ -231,7 +230,7 @@ def compose_answer(
     if not settings.answer_checks:
         return _answer(question, plan, quotes, candidates, uncovered, best)
     # A comparison quotes each actor's own sentences, and names those it has none of.
-    if not plan.compared and (missing := _missing_names(question, candidates, quotes)):
+    if not plan.compared and (missing := _missing_names(question, _cited(candidates, quotes))):
         message = (
             f"{NOT_COVERED[:-1]}: they do not mention {', '.join(missing)} in connection with it."
         )
@@ -569,7 +568,7 @@ def _says_what_is_named(
     question does."""
     evidence = _evidence_text(candidates, quotes)
     return not (
-        _missing_names(plan.question, candidates, quotes)
+        _missing_names(plan.question, _cited(candidates, quotes))
         or any(ask.lacks_figures(evidence) for ask in plan.asks)
     )
 
@@ -586,7 +585,7 @@ def _topic_unsupported(
         return None
     if not (topic := topic_words(question)):
         return None
-    cited = [candidates[c].passage.text for c in dict.fromkeys(q.candidate for q in quotes)]
+    cited = [passage.text for passage in _cited(candidates, quotes)]
     if not _says_any(topic, set().union(*tokenize(cited)), asked=question):
         words = [
             w for w in re.findall(r"[\w'-]+", question) if topic.intersection(content_terms(w))
@@ -800,18 +799,20 @@ def _present_actors(text: str) -> set[str]:
     return _with_blocs([m.actor_id for m in mentions])
 
 
-def _missing_names(
-    question: str, candidates: Sequence[Candidate], quotes: Sequence[Quote]
-) -> list[str]:
-    """The names of the countries, blocs and organisations the question names that the
-    cited passages never mention, nor their document's title or the headings they stand
-    under (a passage of "EU Battery Regulation" is about the EU). A bloc is mentioned by
-    its members too, a member not by its bloc. Typos in the question are forgiven, but a
-    word the passages say as the question does is no typo: "Karenia" is not Armenia."""
+def _cited(candidates: Sequence[Candidate], quotes: Sequence[Quote]) -> list[Passage]:
+    """The passages `quotes` quote, once each."""
+    return [candidates[c].passage for c in dict.fromkeys(q.candidate for q in quotes)]
+
+
+def _missing_names(question: str, passages: Sequence[Passage]) -> list[str]:
+    """The names of the countries, blocs and organisations the question names that
+    `passages` never mention, nor their document's title or the headings they stand under
+    (a passage of "EU Battery Regulation" is about the EU). A bloc is mentioned by its
+    members too, a member not by its bloc. Typos in the question are forgiven, but a word
+    the passages say as the question does is no typo: "Karenia" is not Armenia."""
     asked = named_actors(question)
     if not asked:
         return []
-    passages = [candidates[c].passage for c in {q.candidate for q in quotes}]
     cited = " ".join(text for p in passages for text in (p.title, *p.headings, p.text))
     cited = _SPACED_INITIALS.sub(r"\1.", cited)
     present = _present_actors(cited)
