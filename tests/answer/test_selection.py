@@ -392,6 +392,20 @@ def test_selection_a_yes_no_question_is_not_answered_by_what_is_said_of_another(
         assert answer.answered and answer.answer == f"{asean} [1]", question
 
 
+def test_selection_a_name_is_said_whole() -> None:
+    # "Lisa" is said, and "Su" is the stem of "sued": neither makes "Lisa Su" said.
+    text = (
+        "Lisa M. Caputo is a director of the company. The company sued its former "
+        "supplier in 2022."
+    )
+    answer = _ask("Who is Lisa Su?", [text], abstain_threshold=0.0)
+    assert not answer.answered and answer.reason == "unsupported_detail"
+    assert answer.message is not None and "never mention Lisa Su." in answer.message
+    for question in ("Who is Lisa Caputo?", "Who is Lisa M. Caputo?"):
+        answer = _ask(question, [text], abstain_threshold=0.0)
+        assert answer.answered and "Lisa M. Caputo is a director" in answer.answer, question
+
+
 def test_selection_a_word_spelt_as_meant_is_no_typo_of_a_nearby_word() -> None:
     # "mining" is one letter from "mineral"'s stem, and "charging" from "changes"': both
     # are English words, spelt as meant, so the passage does not say them.

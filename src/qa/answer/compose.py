@@ -607,10 +607,12 @@ def _unknown_names(
 ) -> list[str]:
     """The names the question says besides countries, blocs and organisations ("Tesla",
     "Volkswagen") that no retrieved passage, nor its document's title or file name, says
-    a word of, however it capitalises or inflects it ("Marry" for "married") or nearly as
-    the question spells it, and that the corpus vocabulary (stemmed terms, from
+    whole (each word of four letters or more, or in title case: "Lisa Su" is not "Lisa M.
+    Caputo"), however it capitalises or inflects it ("Marry" for "married") or nearly as the
+    question spells it, and that the corpus vocabulary (stemmed terms, from
     `vocabulary_of`, read only for a question with names; empty when the backend keeps
-    none) lacks: a capitalised common word ("Free cashflow") is in it.
+    none) lacks: a capitalised common word ("Free cashflow") is in it. A word under four
+    letters counts only as it is spelt.
     Lexical retrieval ranks a passage with so rare a word high, so one missing from all of
     them is missing from the documents."""
     names = proper_names(question)
@@ -631,6 +633,10 @@ def _unknown_names(
     stems = set().union(*tokenize(texts))
 
     def says(word: str) -> bool:
+        if len(word) < _WHOLE_NAME_LETTERS:
+            # A short word is said as it is: "Su" is neither the stem of "sued" nor a word
+            # that a large corpus's vocabulary happens to hold.
+            return word in said
         terms = tokenize([word])[0]
         return (
             word in said
@@ -639,9 +645,18 @@ def _unknown_names(
             or _says_any(frozenset([word]), said, _NAME_TYPO_SIMILARITY)
         )
 
-    return [
-        name for name in names if not any(says(w) for w in re.findall(r"[^\W_]+", name.lower()))
-    ]
+    def known(name: str) -> bool:
+        words = re.findall(r"[^\W_]+", name)
+        # A short word in capitals ("TBF-B", "JnJ") may be the asker's own abbreviation,
+        # and need not be said.
+        whole = [w for w in words if len(w) >= _WHOLE_NAME_LETTERS or (len(w) > 1 and w.istitle())]
+        return all(says(w.lower()) for w in whole) if whole else any(says(w.lower()) for w in words)
+
+    return [name for name in names if not known(name)]
+
+
+# A word of a name this long, or in title case ("Su"), must be said for the name to be.
+_WHOLE_NAME_LETTERS = 4
 
 
 # A question's word is the passage's, misspelt ("nikel" for "nickel"), at this similarity.
