@@ -6,9 +6,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import EVAL_DIR, SEED_DEV
+from conftest import EVAL_DIR, SEED_DEV, CorpusFactory
 
 from qa.attribution import is_bare_reference
+from qa.encoders.sentence_transformer import SentenceTransformerEmbedder
 from qa.models import Answer
 from qa.service import QAService
 
@@ -20,6 +21,16 @@ QUESTIONS = [
     for line in path.read_text(encoding="utf-8").splitlines()
     if line.strip()
 ]
+
+
+def _ingested(
+    make_corpus: CorpusFactory, embedder: SentenceTransformerEmbedder, files: dict[str, str]
+) -> QAService:
+    """A service over a fresh corpus of `files`, indexed."""
+    settings, _ = make_corpus(files)
+    service = QAService(settings, embedder=embedder)
+    service.ingest()
+    return service
 
 
 def _check_grounded(answer: Answer, service: QAService) -> None:
@@ -253,16 +264,16 @@ def test_compose_document_filter(seed_service: QAService) -> None:
 
 
 def test_compose_headings_are_never_quoted_as_answers(make_corpus, embedder) -> None:
-    settings, _ = make_corpus(
+    service = _ingested(
+        make_corpus,
+        embedder,
         {
             "due-diligence.md": "# Supplier rules\n\n## Due diligence\n\n"
             "Importers must verify the origin of battery minerals every year.\n\n"
             "## Implications for non-EU suppliers\n\n"
             "Suppliers outside the EU must publish an audit of their mines.\n"
-        }
+        },
     )
-    service = QAService(settings, embedder=embedder)
-    service.ingest()
     for question in ("How often must importers verify the origin of battery minerals?",
                      "What must suppliers outside the EU publish?"):  # fmt: skip
         answer = service.ask(question)
@@ -280,9 +291,7 @@ def test_compose_a_heading_run_into_its_sentence_is_not_quoted(make_corpus, embe
         "about you to other companies. CONFIDENTIALITY AND SECURITY We limit access to "
         "personal information about you to employees who need it to do their jobs.\n"
     )
-    settings, _ = make_corpus({"acme.txt": text})
-    service = QAService(settings, embedder=embedder)
-    service.ingest()
+    service = _ingested(make_corpus, embedder, {"acme.txt": text})
     answer = service.ask("Does Acme sell personal information to other companies?")
     assert answer.answered
     assert answer.answer.startswith("Acme does not rent or sell personal information")
@@ -301,9 +310,7 @@ def test_compose_a_title_case_heading_run_into_its_sentence_is_not_quoted(
         "information about you to other companies. What Security Measures Do We Take- We "
         "limit access to personal information about you to employees who need it.\n"
     )
-    settings, _ = make_corpus({"acme.txt": text})
-    service = QAService(settings, embedder=embedder)
-    service.ingest()
+    service = _ingested(make_corpus, embedder, {"acme.txt": text})
     for question, start in [
         ("Does Acme sell personal information to other companies?", "We do not rent"),
         ("Who can access my personal information?", "We limit access"),
@@ -326,9 +333,7 @@ def test_compose_never_quotes_a_bold_label_or_a_table_header_row(make_corpus, em
         "| Obligation | Applies from | Who |\n|---|---|---|\n"
         "| Battery passport | 18 Feb 2027 | EV and industrial batteries |\n"
     )
-    settings, _ = make_corpus({"rules.md": text})
-    service = QAService(settings, embedder=embedder)
-    service.ingest()
+    service = _ingested(make_corpus, embedder, {"rules.md": text})
     answer = service.ask("When is the battery passport required?")
     assert answer.answered
     assert answer.answer.startswith("From February 2027, every EV battery needs"), answer.answer
@@ -350,9 +355,7 @@ def test_compose_never_quotes_a_label_run_into_a_plain_text_paragraph(
         "Demographic information. We may collect information about events you like or "
         "products you buy. We might collect this as part of a survey, for example.\n"
     )
-    settings, _ = make_corpus({"policy.txt": text})
-    service = QAService(settings, embedder=embedder)
-    service.ingest()
+    service = _ingested(make_corpus, embedder, {"policy.txt": text})
     answer = service.ask("Do you keep a record of my demographic information?")
     assert answer.answered
     assert "events you like or products you buy" in answer.answer, answer.answer
@@ -379,9 +382,7 @@ def test_compose_a_name_in_the_title_is_said_by_every_passage_under_it(
         "Suppliers in Japan, Korea and China that export cells to Europe will need to share "
         "data for the battery passport.\n"
     )
-    settings, _ = make_corpus({"eu-battery-regulation.md": text})
-    service = QAService(settings, embedder=embedder)
-    service.ingest()
+    service = _ingested(make_corpus, embedder, {"eu-battery-regulation.md": text})
     answer = service.ask("How much recycled cobalt does the EU require in new batteries?")
     assert answer.answered
     assert answer.answer.startswith("From 2031, new EV batteries must contain"), answer.answer
@@ -402,9 +403,7 @@ def test_compose_answers_a_question_naming_a_section_from_the_sentences_under_it
         "## Due diligence\n\nEconomic operators must set up a policy for cobalt, graphite, "
         "lithium and nickel.\n"
     )
-    settings, _ = make_corpus({"rules.md": text})
-    service = QAService(settings, embedder=embedder)
-    service.ingest()
+    service = _ingested(make_corpus, embedder, {"rules.md": text})
     answer = service.ask("What are the key obligations?")
     assert answer.answered, answer.message
     assert "carbon footprint declaration" in answer.answer
@@ -419,9 +418,7 @@ def test_compose_a_published_by_line_is_front_matter(make_corpus, embedder) -> N
         "## Key obligations\n\nBy 2031, new EV batteries must contain 85% recycled lead and "
         "6% recycled lithium.\n"
     )
-    settings, _ = make_corpus({"rules.md": text})
-    service = QAService(settings, embedder=embedder)
-    service.ingest()
+    service = _ingested(make_corpus, embedder, {"rules.md": text})
     [info] = service.documents()
     assert info.metadata["publisher"] == "the Policy Desk, 12 March 2024"
     line = "Published by the Policy Desk, 12 March 2024"

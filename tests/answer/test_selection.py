@@ -395,8 +395,7 @@ def test_selection_a_yes_no_question_is_not_answered_by_what_is_said_of_another(
 def test_selection_a_name_is_said_whole() -> None:
     # "Lisa" is said, and "Su" is the stem of "sued": neither makes "Lisa Su" said.
     text = (
-        "Lisa M. Caputo is a director of the company. The company sued its former "
-        "supplier in 2022."
+        "Lisa M. Caputo is a director of the company. The company sued its former supplier in 2022."
     )
     answer = _ask("Who is Lisa Su?", [text], abstain_threshold=0.0)
     assert not answer.answered and answer.reason == "unsupported_detail"
