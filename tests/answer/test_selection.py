@@ -372,6 +372,20 @@ def test_selection_a_yes_no_question_needs_passages_that_say_what_it_asks_about(
     assert answer.answered
 
 
+def test_selection_cooperating_is_not_what_a_question_on_cooperation_asks_about() -> None:
+    # Korea cooperates, but not on charging: "cooperate" is how, "charging" what.
+    korea = (
+        "The Korean government is cooperating with Australia and India to stabilize the "
+        "supply of raw materials for the battery industry."
+    )
+    answer = _ask("Does Korea cooperate on charging?", [korea], abstain_threshold=0.0)
+    assert not answer.answered and answer.reason == "unsupported_detail"
+    assert answer.message is not None and "never mention charging." in answer.message
+    for question in ("Does Korea cooperate on raw materials?", "Does Korea cooperate?"):
+        answer = _ask(question, [korea], abstain_threshold=0.0)
+        assert answer.answered and answer.answer == f"{korea} [1]", question
+
+
 def test_selection_a_yes_no_question_is_not_answered_by_what_is_said_of_another() -> None:
     # "nickel" is the Philippines', in a clause of its own; Vietnam is only in the first.
     asean = (

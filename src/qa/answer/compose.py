@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from qa.actors import actor, find_actors, related_ids
@@ -585,16 +586,32 @@ def _topic_unsupported(
         return None
     if not (topic := topic_words(question)):
         return None
+    # "Does Korea cooperate on charging?" asks about charging: that Korea cooperates on
+    # something is what a passage on Korea says anyway.
+    about = topic - _dealing_words() or topic
     cited = [passage.text for passage in _cited(candidates, quotes)]
-    if not _says_any(topic, set().union(*tokenize(cited)), asked=question):
+    if not _says_any(about, set().union(*tokenize(cited)), asked=question):
         words = [
-            w for w in re.findall(r"[\w'-]+", question) if topic.intersection(content_terms(w))
+            w for w in re.findall(r"[\w'-]+", question) if about.intersection(content_terms(w))
         ]
         return f"{NOT_COVERED[:-1]}: the closest passages never mention {_joined(words)}."
     if others := _said_of_others(question, topic, candidates, quotes):
         asked = ", ".join(actor(a).name for a in named_actors(question))
         return f"{NOT_COVERED[:-1]}: the quotes say it of {others}, not of {asked}."
     return None
+
+
+@lru_cache(maxsize=1)
+def _dealing_words() -> frozenset[str]:
+    """The words of actors dealing with each other, which say how, not about what."""
+    return frozenset(content_terms(_DEALING))
+
+
+_DEALING = (
+    "cooperate cooperates cooperating cooperation collaborate collaborates collaborating "
+    "collaboration work works working partner partners partnering partnership engage "
+    "engages engaging participate participates participating"
+)
 
 
 def _joined(words: Sequence[str]) -> str:
