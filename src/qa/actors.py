@@ -170,11 +170,18 @@ def find_actors(text: str) -> list[ActorMention]:
         actor_id = g.by_alias[match.group()]
         if not actor_id:
             continue
-        is_org = g.actors[actor_id].kind == "organisation"
-        if is_org and match.group().isupper() and _STANDARD_CODE.match(text, match.end()):
+        if is_designation(actor_id, match.group(), text, match.end()):
             continue
         mentions.append(ActorMention(actor_id, match.start(), match.end(), match.group()))
     return mentions
+
+
+def is_designation(actor_id: str, surface: str, text: str, end: int) -> bool:
+    """Whether `surface`, ending at `end` of `text`, opens a standard's designation rather
+    than naming the organisation: an organisation's acronym followed by a number ("ISO
+    34501", "ISO/IEC 27001")."""
+    is_org = _gazetteer().actors[actor_id].kind == "organisation"
+    return is_org and surface.isupper() and bool(_STANDARD_CODE.match(text, end))
 
 
 def _clean_name(name: str) -> str:

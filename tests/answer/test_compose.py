@@ -142,6 +142,15 @@ def test_compose_answer_about_a_named_country_quotes_no_other_country(
     assert "Japan" not in answer.answer and len(answer.citations) == 1
 
 
+def test_compose_a_standard_named_by_its_code_is_not_its_organisation(
+    seed_service: QAService,
+) -> None:
+    # "ISO 34501" is the standard: the question is about China's partners in it, not about
+    # China's dealings with the ISO, which the text never names as a body.
+    answer = seed_service.ask("How many countries worked with China on ISO 34501?")
+    assert answer.answered and "more than 20 countries" in answer.answer
+
+
 def test_compose_drops_a_quote_where_the_asked_actor_is_only_a_counterpart(
     seed_service: QAService,
 ) -> None:

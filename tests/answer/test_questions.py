@@ -11,6 +11,7 @@ from qa.answer.questions import (
     asks_relation,
     asks_whether,
     is_list_question,
+    named_actors,
     plan_question,
     proper_names,
     section_words,
@@ -219,3 +220,18 @@ def test_questions_comparison_asks_each_actor(question: str, asks: list[str]) ->
 )
 def test_questions_asked_topic(question: str, topic: str | None) -> None:
     assert asked_topic(question) == topic
+
+
+@pytest.mark.parametrize(
+    ("question", "actors"),
+    [
+        ("How many countries worked with China on ISO 34501?", {"chn"}),  # a standard
+        ("Does ISO cooperate with China?", {"iso", "chn"}),  # the organisation
+        ("What did the Philipines do?", {"phl"}),  # misspelt
+        ("What do Korean companies want?", {"kor"}),  # a demonym
+    ],
+)
+def test_named_actors_tells_a_standard_from_its_organisation(
+    question: str, actors: set[str]
+) -> None:
+    assert set(named_actors(question)) == actors

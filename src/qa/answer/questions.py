@@ -404,12 +404,16 @@ def named_actors(question: str) -> dict[str, str]:
 def _named_actors(question: str) -> tuple[tuple[str, str], ...]:
     # Cached: composing one answer asks it several times (scoring, the actor filter, the
     # missing-name check, the field map), and fuzzy name resolution is the slow part.
-    from qa.actors import find_actors, resolve_actor
+    from qa.actors import find_actors, is_designation, resolve_actor
 
     asked = {m.actor_id: m.surface for m in find_actors(question)}
-    for word in question.replace("?", " ").split()[1:]:
-        if word[:1].isupper() and (found := resolve_actor(word.strip(",.;:'\"()"))) is not None:
-            asked.setdefault(found.id, word)
+    for match in list(re.finditer(r"[^\s?]+", question))[1:]:
+        word = match.group()
+        if not word[:1].isupper():
+            continue
+        found = resolve_actor(word.strip(",.;:'\"()"))
+        if found is not None and not is_designation(found.id, word, question, match.end()):
+            asked.setdefault(found.id, word)  # "ISO 34501" is a standard, not ISO
     return tuple(asked.items())
 
 
