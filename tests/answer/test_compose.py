@@ -164,6 +164,18 @@ def test_compose_drops_a_quote_where_the_asked_actor_is_only_a_counterpart(
     assert answer.answered and "The Korean government is cooperating" in answer.answer
 
 
+def test_compose_a_question_about_two_actors_quotes_each(seed_service: QAService) -> None:
+    # No one passage says what both do on standards: each gets its own sentence.
+    answer = seed_service.ask("What do Japan and China do on standards?")
+    assert answer.answered, answer.message
+    assert "ISO 34501" in answer.answer and "Japan" in answer.answer
+    assert len(answer.citations) == 2
+    # An actor the texts say nothing of is still what the answer lacks.
+    answer = seed_service.ask("What do Germany and Japan do on batteries?")
+    assert not answer.answered and answer.reason == "unsupported_detail"
+    assert answer.message is not None and "Germany" in answer.message
+
+
 def test_compose_comparison_quotes_each_actor_on_its_own(seed_service: QAService) -> None:
     # Not "they do not mention South Korea in connection with it", nor a relation check:
     # a sentence about Japan and one about Korea, each naming its own subject.

@@ -40,7 +40,14 @@ from qa.answer.scoring import (
     is_answer_line,
     score_sentences,
 )
-from qa.answer.selection import Quote, attributed, covers, merged, select_quotes
+from qa.answer.selection import (
+    QUOTABLE_MARGIN,
+    Quote,
+    attributed,
+    covers,
+    merged,
+    select_quotes,
+)
 from qa.answer.spelling import misspellable_terms
 from qa.attribution import (
     antecedent,
@@ -230,6 +237,17 @@ def compose_answer(
         return _abstain(question, candidates, "no_evidence", NOT_COVERED, best)
     if not settings.answer_checks:
         return _answer(question, plan, quotes, candidates, uncovered, best)
+    if not plan.compared and not plan.is_multipart and not _related_pair(plan.question):
+        limit = settings.max_list_sentences if plan.is_list else settings.max_answer_sentences
+        quotes = _each_named(
+            plan.question,
+            quotes,
+            ranked,
+            candidates,
+            threshold=judge.threshold,
+            limit=limit,
+            max_words=settings.max_quote_words,
+        )
     # A comparison quotes each actor's own sentences, and names those it has none of.
     if not plan.compared and (missing := _missing_names(question, _cited(candidates, quotes))):
         message = (
@@ -787,6 +805,38 @@ def _by_the_doer(
     return [q for q, found in zip(quotes, about, strict=True) if not found or wanted & found]
 
 
+def _each_named(
+    question: str,
+    quotes: Sequence[Quote],
+    ranked: Sequence[ScoredSentence],
+    candidates: Sequence[Candidate],
+    *,
+    threshold: float,
+    limit: int,
+    max_words: int,
+) -> list[Quote]:
+    """`quotes` and, for each actor the question names that their passages do not, the
+    best sentence over `threshold` about that actor (its subject), ranking at most
+    `QUOTABLE_MARGIN` below the best, while there is room under `limit`: "What do Japan
+    and China do on standards?" quotes China's standards and Japan's."""
+    chosen = list(quotes)
+    if not chosen or not ranked or len(named_actors(question)) < 2:
+        return chosen  # one actor's quotes were chosen for naming it (`_says_what_is_named`)
+    for actor_id in _missing_actors(question, _cited(candidates, chosen)):
+        for sentence in ranked:
+            if sentence.probability < threshold or len(chosen) >= limit:
+                break
+            if sentence.score < ranked[0].score - QUOTABLE_MARGIN:
+                break
+            if not _is_subject(actor_id, sentence, candidates):
+                continue
+            quote = attributed(sentence, candidates, max_words)
+            if quote is not None:
+                chosen = merged(chosen, quote)
+                break
+    return chosen
+
+
 def _related_pair(question: str) -> tuple[str, ...]:
     """The actors a question about their dealings with each other names (two or more), or
     () for any other question."""
@@ -837,7 +887,13 @@ def _cited(candidates: Sequence[Candidate], quotes: Sequence[Quote]) -> list[Pas
 
 
 def _missing_names(question: str, passages: Sequence[Passage]) -> list[str]:
-    """The names of the countries, blocs and organisations the question names that
+    """The names ("China" for "Chinese", "Philippines" for "Philipines") of the actors
+    `_missing_actors` finds."""
+    return [actor(actor_id).name for actor_id in _missing_actors(question, passages)]
+
+
+def _missing_actors(question: str, passages: Sequence[Passage]) -> list[str]:
+    """The ids of the countries, blocs and organisations the question names that
     `passages` never mention, nor their document's title or the headings they stand under
     (a passage of "EU Battery Regulation" is about the EU). A bloc is mentioned by its
     members too, a member not by its bloc. Typos in the question are forgiven, but a word
@@ -850,7 +906,7 @@ def _missing_names(question: str, passages: Sequence[Passage]) -> list[str]:
     present = _present_actors(cited)
     said = {word.strip(".'-") for word in re.findall(r"[\w.'-]+", cited)}
     return [
-        actor(actor_id).name  # "China" for "Chinese", "Philippines" for "Philipines"
+        actor_id
         for actor_id, surface in asked.items()
         if actor_id not in present and surface.strip(",.;:'\"()?-") not in said
     ]
