@@ -824,11 +824,9 @@ def _each_named(
         return chosen  # one actor's quotes were chosen for naming it (`_says_what_is_named`)
     for actor_id in _missing_actors(question, _cited(candidates, chosen)):
         for sentence in ranked:
-            if sentence.probability < threshold or len(chosen) >= limit:
+            if len(chosen) >= limit or sentence.score < ranked[0].score - QUOTABLE_MARGIN:
                 break
-            if sentence.score < ranked[0].score - QUOTABLE_MARGIN:
-                break
-            if not _is_subject(actor_id, sentence, candidates):
+            if sentence.probability < threshold or not _is_subject(actor_id, sentence, candidates):
                 continue
             quote = attributed(sentence, candidates, max_words)
             if quote is not None:
