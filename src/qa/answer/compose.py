@@ -17,6 +17,7 @@ from pathlib import Path
 from qa.actors import actor, find_actors, related_ids
 from qa.answer.language import foreign_language, language_name
 from qa.answer.questions import (
+    MIN_NAME_LETTERS,
     QuestionPlan,
     asked_topic,
     asked_words,
@@ -168,6 +169,7 @@ def compose_answer(
         message = f"{NOT_COVERED[:-1]}: the closest passages never mention {_joined(unknown)}."
         return _abstain(question, candidates, "unsupported_detail", message, best)
     uncovered: list[str] = []
+    limit = settings.max_list_sentences if plan.is_list else settings.max_answer_sentences
     if plan.is_multipart:
         # Each ask is scored on its own: a whole two-part question reads like neither part.
         quotes, uncovered = _cover_parts(plan, candidates, evidence_of, settings, judge)
@@ -177,8 +179,6 @@ def compose_answer(
             candidates, ranked = _read_on(
                 plan, retrieve, evidence_of, settings, judge, candidates, ranked
             )
-
-        limit = settings.max_list_sentences if plan.is_list else settings.max_answer_sentences
 
         def choose(sentences: Sequence[ScoredSentence]) -> list[Quote]:
             return select_quotes(
@@ -237,8 +237,7 @@ def compose_answer(
         return _abstain(question, candidates, "no_evidence", NOT_COVERED, best)
     if not settings.answer_checks:
         return _answer(question, plan, quotes, candidates, uncovered, best)
-    if not plan.compared and not plan.is_multipart and not _related_pair(plan.question):
-        limit = settings.max_list_sentences if plan.is_list else settings.max_answer_sentences
+    if not plan.is_multipart and not _related_pair(plan.question):  # a comparison is multipart
         quotes = _each_named(
             plan.question,
             quotes,
@@ -664,11 +663,11 @@ def _unknown_names(
             c.passage.text,
         )
     ]
-    said = {w.lower() for text in texts for w in re.findall(r"[^\W_]+", text)}
+    said = {w for text in texts for w in _words(text)}
     stems = set().union(*tokenize(texts))
 
     def says(word: str) -> bool:
-        if len(word) < _WHOLE_NAME_LETTERS:
+        if len(word) < MIN_NAME_LETTERS:
             # A short word is said as it is: "Su" is neither the stem of "sued" nor a word
             # that a large corpus's vocabulary happens to hold.
             return word in said
@@ -682,16 +681,12 @@ def _unknown_names(
 
     def known(name: str) -> bool:
         words = re.findall(r"[^\W_]+", name)
-        # A short word in capitals ("TBF-B", "JnJ") may be the asker's own abbreviation,
-        # and need not be said.
-        whole = [w for w in words if len(w) >= _WHOLE_NAME_LETTERS or (len(w) > 1 and w.istitle())]
+        # Each word of `MIN_NAME_LETTERS` or more, or in title case ("Su"), must be said; a
+        # short word in capitals ("TBF-B", "JnJ") may be the asker's own abbreviation.
+        whole = [w for w in words if len(w) >= MIN_NAME_LETTERS or (len(w) > 1 and w.istitle())]
         return all(says(w.lower()) for w in whole) if whole else any(says(w.lower()) for w in words)
 
     return [name for name in names if not known(name)]
-
-
-# A word of a name this long, or in title case ("Su"), must be said for the name to be.
-_WHOLE_NAME_LETTERS = 4
 
 
 # A question's word is the passage's, misspelt ("nikel" for "nickel"), at this similarity.
@@ -779,8 +774,12 @@ def _is_subject(actor_id: str, sentence: ScoredSentence, candidates: Sequence[Ca
     """Whether the actor, or a member of it, is what `sentence` is about: a member speaks
     for its bloc ("Thailand …" for ASEAN), a bloc not for a member (the EU for Germany)."""
     texts = candidates[sentence.candidate].passage.sentence_texts()
-    wanted = {actor_id, *actor(actor_id).members}
-    return bool(wanted & set(subject_actors(texts, sentence.position)))
+    return bool(_speaking_for(actor_id) & set(subject_actors(texts, sentence.position)))
+
+
+def _speaking_for(actor_id: str) -> set[str]:
+    """The actor and its members, each of whom speaks for it as a sentence's subject."""
+    return {actor_id, *actor(actor_id).members}
 
 
 def _by_the_doer(
@@ -793,7 +792,7 @@ def _by_the_doer(
     doers = subject_actors([question], 0)
     if len(quotes) < 2 or not doers:
         return list(quotes)
-    wanted = {a for doer in doers for a in (doer, *actor(doer).members)}
+    wanted = set().union(*(_speaking_for(doer) for doer in doers))
 
     def subjects(quote: Quote) -> set[str]:
         texts = candidates[quote.candidate].passage.sentence_texts()

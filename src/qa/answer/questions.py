@@ -423,7 +423,7 @@ _CAPITALISED = re.compile(r"(?<![\w'-])[A-Z][\w&'-]*")
 _SENTENCE_START = re.compile(r"(?:^|[.?!:]\s+)\W*$")
 # A shorter word ("TV", "SM", "IDs", "JnJ") is often the asker's own abbreviation, for
 # words the text spells out.
-_MIN_NAME_LETTERS = 4
+MIN_NAME_LETTERS = 4
 
 
 def proper_names(question: str) -> list[str]:
@@ -451,7 +451,7 @@ def proper_names(question: str) -> list[str]:
             or word in actor_words
         ):
             continue
-        short = len(word.removesuffix("s")) < _MIN_NAME_LETTERS
+        short = len(word.removesuffix("s")) < MIN_NAME_LETTERS
         if runs and question[end : match.start()].isspace() and not (short and word.isupper()):
             runs[-1].append(word)  # "Best Buy": one name; "Tesla's EV" is not
         elif not short:
