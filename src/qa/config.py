@@ -97,6 +97,11 @@ class Settings(BaseSettings):
         ge=10,
         description="Longest quote when a sentence is extended back to the one naming its subject.",
     )
+    quote_clauses: bool = Field(
+        True,
+        description="Quote a long sentence only up to the end of the clause that answers, when "
+        "the rest says nothing the question asks; `false` quotes whole sentences.",
+    )
     model_languages: list[str] = Field(
         default_factory=lambda: ["en"],
         description="Languages (ISO 639-1) the embedding model reads; `*` for any. Questions in "

@@ -29,6 +29,7 @@ from qa.service import QAService
 logger = logging.getLogger(__name__)
 
 Mode = Literal["hybrid", "dense", "lexical"]
+_MARKER = re.compile(r"\[\d+\]")  # a citation marker in an answer: "[1]"
 
 
 @dataclass
@@ -123,6 +124,12 @@ def _mode_settings(settings: Settings, mode: Mode) -> Settings:
     return settings
 
 
+def answer_words(answer: str) -> int:
+    """How many words an answer has: not its citation markers ("[1]") or the elision mark
+    of a quote cut at the end of a clause ("…")."""
+    return sum(any(ch.isalnum() for ch in word) for word in _MARKER.sub(" ", answer).split())
+
+
 @dataclass
 class _Tally:
     ranks: list[int | None] = field(default_factory=list)
@@ -139,7 +146,7 @@ class _Tally:
         self.latencies.append((time.perf_counter() - started) * 1000)
         self.abstained.append((not answer.answered, case.answerable))
         if answer.answered:
-            self.words.append(len(re.sub(r"\[\d+\]", " ", answer.answer).split()))
+            self.words.append(answer_words(answer.answer))
         if not case.answerable:
             if answer.answered:
                 self.failures.append(f"answered an unanswerable question: {case.question}")

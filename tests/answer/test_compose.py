@@ -8,6 +8,7 @@ import json
 import pytest
 from conftest import EVAL_DIR, SEED_DEV, CorpusFactory
 
+from qa.answer.compose import ELISION
 from qa.attribution import is_bare_reference
 from qa.encoders.sentence_transformer import SentenceTransformerEmbedder
 from qa.models import Answer
@@ -40,7 +41,9 @@ def _check_grounded(answer: Answer, service: QAService) -> None:
     for piece in pieces:
         quote, _, marker = piece.rpartition("[")
         citation = by_n[int(marker)]
-        assert quote.strip() in citation.quote and quote.strip() in citation.text
+        # A quote cut at the end of a clause is marked so; the words are still verbatim.
+        quote = quote.strip().removesuffix(ELISION.strip()).strip()
+        assert quote in citation.quote and quote in citation.text
     for citation in answer.citations:
         text = service.document(citation.document_id).text
         assert " ".join(text[a:b] for a, b in citation.spans) == citation.quote
@@ -116,6 +119,62 @@ def test_compose_what_the_document_argues_is_its_own_summary(
     # "The purpose of" something else is a topical question.
     answer = seed_service.ask("What is the purpose of the Mineral Security Partnership?")
     assert "This article summarizes" not in answer.answer
+
+
+def test_compose_quotes_the_clause_that_answers_and_marks_the_cut(
+    seed_service: QAService,
+) -> None:
+    answer = seed_service.ask("What does the article summarize?")
+    assert answer.answered
+    assert answer.answer.endswith(f"South Korea, and ASEAN countries{ELISION} [1]")
+    assert "explores the possible strategies" not in answer.answer
+    [citation] = answer.citations
+    [(a, b)] = citation.spans
+    text = seed_service.document(citation.document_id).text
+    assert text[a:b] == citation.quote and citation.quote.endswith("ASEAN countries")
+    assert text[b:].startswith(", and explores")  # the sentence goes on past the quote
+    _check_grounded(answer, seed_service)
+    # The rest of the sentence is the answer to "What is the article about?": kept.
+    answer = seed_service.ask("What is the article about?")
+    assert "explores the possible strategies" in answer.answer and ELISION not in answer.answer
+    # With QA_QUOTE_CLAUSES off, whole sentences.
+    whole = QAService(
+        seed_service.settings.model_copy(update={"quote_clauses": False}),
+        embedder=seed_service.embedder,
+    )
+    answer = whole.ask("What does the article summarize?")
+    assert "explores the possible strategies" in answer.answer and ELISION not in answer.answer
+
+
+def test_compose_recommendations_are_quoted_whole(seed_service: QAService) -> None:
+    # "… can use …, and establish a public-private sector platform …" is all suggested.
+    answer = seed_service.ask("What is recommended for Taiwan?")
+    assert answer.answered and "public-private sector platform" in answer.answer
+
+
+@pytest.mark.parametrize(
+    ("question", "says", "not_says"),
+    [
+        # The first sentence about Japan says what was asked; the second is more of Japan.
+        (
+            "How does the Japanese government help its companies abroad?",
+            "expanding overseas markets",
+            "Sustainable Battery Research Group",
+        ),
+        # The second says what was asked, and the first says nothing asked it does not.
+        (
+            "What kind of standards does Japan want to internationalize?",
+            "internationalization of Japanese domestic standards",
+            "solid-state battery technology",
+        ),
+    ],
+)
+def test_compose_one_sentence_when_more_of_the_same_subject_adds_nothing_asked(
+    seed_service: QAService, question: str, says: str, not_says: str
+) -> None:
+    answer = seed_service.ask(question)
+    assert answer.answered and says in answer.answer
+    assert not_says not in answer.answer
 
 
 def test_compose_author_in_a_topical_question_is_not_the_byline(seed_service: QAService) -> None:

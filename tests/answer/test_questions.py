@@ -12,6 +12,7 @@ from qa.answer.questions import (
     asks_whether,
     is_list_question,
     named_actors,
+    naming_terms,
     plan_question,
     proper_names,
     section_words,
@@ -94,10 +95,27 @@ def test_questions_ask_lacks_detail(question: str, evidence: str, lacks: bool) -
         ("What does the Indian government promote for its EV industry?", False),
         ("What does the author recommend for Taiwan?", False),
         ("How do companies do business abroad?", False),
+        # Its purpose says what answers: what helps companies, not all Japan does.
+        ("What does the Japanese government do to help companies abroad?", False),
+        ("What has Korea done to revitalize the hydrogen economy?", False),
     ],
 )
 def test_questions_recognise_a_question_about_what_someone_does(question: str, deeds: bool) -> None:
     assert asks_for_deeds(question) is deeds
+
+
+@pytest.mark.parametrize(
+    ("question", "terms"),
+    [
+        ("How does the Japanese government help its companies abroad?", {"japanes", "govern"}),
+        ("What does the EU do about charging?", {"eu"}),
+        ("What does the Korean administration plan?", {"korean", "administr"}),
+        # A government that no actor's name precedes is something asked about.
+        ("What does the government of a small state do?", set()),
+    ],
+)
+def test_questions_naming_terms_are_the_words_that_say_who(question: str, terms: set) -> None:
+    assert naming_terms(question) == terms
 
 
 @pytest.mark.parametrize(

@@ -15,6 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from qa.actors import actor, find_actors, related_ids
+from qa.answer.clauses import clause_end
 from qa.answer.language import foreign_language, language_name
 from qa.answer.questions import (
     MIN_NAME_LETTERS,
@@ -26,6 +27,7 @@ from qa.answer.questions import (
     asks_whether,
     document_ask,
     named_actors,
+    naming_terms,
     plan_question,
     proper_names,
     section_words,
@@ -64,6 +66,7 @@ from qa.retrieval.lexical import content_terms, tokenize
 from qa.retrieval.retriever import Candidate, to_hit
 
 NOT_COVERED = "The documents do not cover this question."
+ELISION = " …"  # after a quote that stops before the end of its sentence
 EMPTY_CORPUS = "No documents are indexed yet, so there is nothing to answer from."
 # List questions read further down the ranking while new passages keep answering.
 LIST_ROUNDS = 2
@@ -152,6 +155,8 @@ def compose_answer(
         # The front matter sits in one passage per document: read the whole ranking for it.
         ranking = list(retrieve(settings.max_k))
         quotes = _document_quotes(about_document, ranking, question)
+        if quotes and settings.quote_clauses:
+            quotes = [_to_clause(plan, q, ranking) for q in quotes]
         if quotes:
             return _answer(question, plan, quotes, ranking, [], DOCUMENT_CONFIDENCE)
     if from_map is not None and (mapped := from_map(plan)) is not None:
@@ -258,6 +263,8 @@ def compose_answer(
     if _lacks_detail(plan, candidates, quotes):
         message = f"{NOT_COVERED[:-1]}: they do not give the figure, date or ranking it asks for."
         return _abstain(question, candidates, "unsupported_detail", message, best)
+    if settings.quote_clauses and not plan.is_list:
+        quotes = [_to_clause(plan, q, candidates) for q in quotes]
     return _answer(question, plan, quotes, candidates, uncovered, best)
 
 
@@ -363,6 +370,52 @@ def _document_quotes(ask: str, candidates: Sequence[Candidate], question: str) -
             if wanted:
                 return [Quote(i, j, j, DOCUMENT_CONFIDENCE)]
     return []
+
+
+# What a question calls the text itself: "What does the article summarize?" asks what it
+# summarizes, and a clause saying "This article …" does not answer that by itself.
+_DOCUMENT_WORDS = "article report paper document study brief analysis text"
+
+
+def _to_clause(plan: QuestionPlan, quote: Quote, candidates: Sequence[Candidate]) -> Quote:
+    """`quote` up to the end of the clause of its last sentence that answers `plan`, when
+    the rest of the sentence says nothing it asks (`qa.answer.clauses`)."""
+    if quote.is_cut:
+        return quote
+    sentences = candidates[quote.candidate].passage.sentence_texts()
+    subjects = set(subject_actors(sentences, quote.last))
+    concerns = _concerns(plan.question, subjects)
+    end = clause_end(sentences[quote.last], _answers_what(plan.question), concerns)
+    if end is None:
+        return quote
+    cut = Quote(quote.candidate, quote.first, quote.last, quote.probability, clause=end)
+    if _lacks_detail(plan, candidates, [cut]) and not _lacks_detail(plan, candidates, [quote]):
+        return quote  # the figure or date asked for is in the rest
+    return cut
+
+
+def _answers_what(question: str) -> Callable[[str], bool]:
+    """Whether a text says a word of what the question asks, beyond whom it names and what
+    it calls the text: "summarizes" for "What does the article summarize?"."""
+    asked = set(content_terms(asked_words(question))) - naming_terms(question)
+    asked -= set(content_terms(_DOCUMENT_WORDS))
+    return lambda text: bool(asked.intersection(tokenize([text])[0]))
+
+
+def _concerns(question: str, subjects: set[str]) -> Callable[[str], bool]:
+    """Whether the rest of a sentence about `subjects` says a content word of what the
+    question asks, or names an actor it asks about (or a member or bloc of one) other than
+    the sentence's subjects: "… to Korean companies" in a sentence about Korea is more
+    about Korea, not another answer to "How does the Korean government …?"."""
+    asked = set(content_terms(asked_words(question))) - naming_terms(question)
+    others = (_asked_ids(question) or set()) - subjects
+
+    def concerns(text: str) -> bool:
+        if asked.intersection(tokenize([text])[0]):
+            return True
+        return any(m.actor_id in others for m in find_actors(text))
+
+    return concerns
 
 
 def _words(text: str) -> list[str]:
@@ -558,7 +611,10 @@ def _adds(question: str) -> Callable[[Sequence[str], str], bool]:
     to a quote that already names Korea's hydrogen forum). After a sentence that only
     introduces its subject ("There are about thirty …"), or when the question asks what its
     subject does ("What has China done …?"), what follows is the answer."""
-    asked = set(content_terms(asked_words(question)))
+    # Who the question names is the subject's business, not news: after "Japan …
+    # assists companies in expanding overseas markets", "The Japanese government has also
+    # …" adds nothing to "How does the Japanese government help its companies abroad?".
+    asked = set(content_terms(asked_words(question))) - naming_terms(question)
     deeds = asks_for_deeds(question)
 
     def adds(said: Sequence[str], more: str) -> bool:
@@ -927,7 +983,11 @@ def _answer(
         ordered = list(quotes)
     passage_order = list(dict.fromkeys(q.candidate for q in ordered))
     numbers = {c: n for n, c in enumerate(passage_order, start=1)}
-    parts = [f"{q.text(candidates)} [{numbers[q.candidate]}]" for q in ordered]
+    # A quote cut at the end of a clause shows that its sentence goes on.
+    parts = [
+        f"{q.text(candidates)}{ELISION if q.is_cut else ''} [{numbers[q.candidate]}]"
+        for q in ordered
+    ]
     citations = []
     for c in passage_order:
         mine = sorted((q for q in ordered if q.candidate == c), key=lambda q: q.first)

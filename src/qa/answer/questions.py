@@ -308,10 +308,11 @@ RECOMMENDATION_WORDS = "recommend suggest propose advise advocate urge call for"
 
 
 # "What do carotenoids do?", "What has China done in …?": the question's verb is "do", so
-# whatever its subject is said to do answers it, in whatever words.
+# whatever its subject is said to do answers it, in whatever words. "What does Japan do to
+# help companies abroad?" asks what helps them: its purpose says what answers.
 _DEEDS_ASK = re.compile(
     r"^\s*what\s+(?:do|does|did|has|have|had|is|are|was|were|will|would|can|could|should)"
-    r"\s+\S.*?\s(?:do|done|doing)\b",
+    r"\s+\S.*?\s(?:do|done|doing)\b(?!\s+to\s)",
     _I,
 )
 
@@ -415,6 +416,26 @@ def _named_actors(question: str) -> tuple[tuple[str, str], ...]:
         if found is not None and not is_designation(found.id, word, question, match.end()):
             asked.setdefault(found.id, word)  # "ISO 34501" is a standard, not ISO
     return tuple(asked.items())
+
+
+# The body that speaks for an actor the question names: "the Japanese government".
+_SPEAKS_FOR = re.compile(
+    r"\s+(?:government|governments|administration|authorities|ministry|cabinet)\b", re.I
+)
+
+
+def naming_terms(question: str) -> frozenset[str]:
+    """The stemmed words with which a question names its countries, blocs and
+    organisations, with the body that speaks for one: "How does the Japanese government
+    help …?" gives {japanes, govern}. A sentence that says them says who, not what."""
+    found: set[str] = set()
+    for surface in named_actors(question).values():
+        words = [surface]
+        at = question.find(surface)
+        if at >= 0 and (body := _SPEAKS_FOR.match(question, at + len(surface))):
+            words.append(body.group())
+        found.update(content_terms(" ".join(words)))
+    return frozenset(found)
 
 
 # A capitalised word of a question: "Tesla", "Council", "CATL".

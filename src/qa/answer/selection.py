@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from qa.answer.scoring import ScoredSentence
-from qa.attribution import antecedent, is_bare_reference
+from qa.attribution import antecedent, is_bare_reference, subject_actors
 from qa.chunking import run_in_heading
 from qa.ingest.normalize import CELL_SEPARATOR
 from qa.retrieval.retriever import Candidate
@@ -29,12 +29,19 @@ QUOTABLE_MARGIN = 0.4
 
 @dataclass(frozen=True)
 class Quote:
-    """A verbatim span of one passage: sentences `first..last` (inclusive)."""
+    """A verbatim span of one passage: sentences `first..last` (inclusive), the last of
+    them up to its first `clause` characters when that is set (`qa.answer.clauses`)."""
 
     candidate: int
     first: int
     last: int
     probability: float
+    clause: int | None = None
+
+    @property
+    def is_cut(self) -> bool:
+        """Whether the quote stops before the end of its last sentence."""
+        return self.clause is not None
 
     @classmethod
     def alone(cls, sentence: ScoredSentence) -> Quote:
@@ -51,7 +58,10 @@ class Quote:
         passage = candidates[self.candidate].passage
         start, first_end = passage.sentences[self.first]
         heading = run_in_heading(passage.text[start:first_end])
-        return start + heading, passage.sentences[self.last][1]
+        last_start, last_end = passage.sentences[self.last]
+        if self.clause is not None:
+            last_end = min(last_end, last_start + self.clause)
+        return start + heading, last_end
 
     def context(self, candidates: Sequence[Candidate]) -> str:
         """The quote, and for a table row what heads it in its passage: the headings and
@@ -112,7 +122,8 @@ def select_quotes(
     further quote that is not, and does not adjoin one already chosen, is filler about
     someone else and is left out. `adds(said, more)`, when given, says whether a sentence
     `more` that continues a quote's sentences `said` tells what the question asks and
-    they do not; a continuation that does not is filler about the same subject.
+    they do not; a continuation that does not is filler about the same subject, and so is
+    a further quote about the same actor, or an earlier one beside it.
     `mentions(text)`, when given, says whether a sentence says a word of the question: a
     list question's further sentences must. `about_subject(sentences, i)`, when given, says
     whether sentence `i` is about (has as its subject) what the question names: a sentence
@@ -139,9 +150,18 @@ def select_quotes(
             continue  # the same text in two passages
         if every_supporting and quotes and mentions is not None and not mentions(sentence.text):
             continue  # a further member of the set says none of the question's words
+        # Of two quotes about the same actor, one that says nothing asked the other does
+        # not is filler: the further one is not taken, or the earlier one is dropped.
+        same = None
+        if adds is not None and quotes and _same_subject(quote, quotes, candidates):
+            same = adds
+            if not same([q.text(candidates) for q in quotes], quote.text(candidates)):
+                continue  # more of what the same subject did, and nothing more of what was asked
         joins = any(_touches(quote, q) for q in quotes)
         if not joins and quotes and about is not None and not about(quote.text(candidates)):
             continue  # a further, separate quote about another actor
+        if same is not None:
+            quotes = [q for q in quotes if not _filler_beside(q, quote, candidates, same)]
         quotes = merged(quotes, quote)
     if floor is None:
         return []
@@ -202,6 +222,34 @@ def _continued(
         if close or adds is None or adds(sentences[quote.first : last + 1], sentences[end]):
             last = end
     return Quote(quote.candidate, quote.first, last, quote.probability)
+
+
+def _same_subject(quote: Quote, quotes: Sequence[Quote], candidates: Sequence[Candidate]) -> bool:
+    """Whether `quote` is about actors (through its antecedent) that `quotes` are already
+    about: "The Japanese government has also …" after "Japan, through …". A sentence about
+    no actor ("We may share …") is never about the same one."""
+
+    def subjects(q: Quote) -> set[str]:
+        sentences = candidates[q.candidate].passage.sentence_texts()
+        return set(subject_actors(sentences, q.last))
+
+    found = subjects(quote)
+    return bool(found) and found <= set().union(*(subjects(q) for q in quotes))
+
+
+def _filler_beside(
+    quote: Quote,
+    better: Quote,
+    candidates: Sequence[Candidate],
+    adds: Callable[[Sequence[str], str], bool],
+) -> bool:
+    """Whether `quote`, about the same subject as `better`, says nothing asked that
+    `better` does not: "Japan, through international cooperation, ensures …" beside "The
+    Japanese government has also … promote the internationalization of Japanese domestic
+    standards" for "What kind of standards does Japan want to internationalize?"."""
+    if not _same_subject(quote, [better], candidates):
+        return False
+    return not adds([better.text(candidates)], quote.text(candidates))
 
 
 def _touches(a: Quote, b: Quote) -> bool:
