@@ -127,7 +127,7 @@ def _words(text: str) -> list[str]:
     return re.findall(r"[\w'’-]+", text.lower())
 
 
-def _conjoined(text: str, mentions: Sequence[ActorMention], first: int) -> list[ActorMention]:
+def conjoined(text: str, mentions: Sequence[ActorMention], first: int) -> list[ActorMention]:
     """`mentions[first]` and the mentions joined to it by "and", commas and determiners."""
     group = [mentions[first]]
     for mention in mentions[first + 1 :]:
@@ -149,7 +149,7 @@ def _named_subject(text: str) -> list[ActorMention]:
         return []  # "it invited Japan": Japan is the object
     if "," in text[: mentions[0].start]:
         return []
-    return _conjoined(text, mentions, 0)
+    return conjoined(text, mentions, 0)
 
 
 def _points_back(text: str) -> bool:
@@ -332,7 +332,7 @@ def _partners(text: str) -> list[str]:
         gap = text[cue.end() : mentions[first].start]
         if len(_words(gap)) > _MAX_WORDS_AFTER_CUE or re.search(r"[;.]", gap):
             continue
-        found.extend(m.actor_id for m in _conjoined(text, mentions, first))
+        found.extend(m.actor_id for m in conjoined(text, mentions, first))
     return list(dict.fromkeys(found))
 
 

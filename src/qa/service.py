@@ -399,13 +399,19 @@ class QAService:
         # A question naming a document is answered from it, so another document's figure is
         # never quoted for it; only if it does not say is the whole corpus read, and then
         # the answer says that it quotes other documents.
+        # An answer that leaves part of the question uncovered there is kept only if the
+        # whole corpus covers no more of it.
         answer = answer_from(named)
-        if answer.answered:
+        if answer.answered and not answer.uncovered:
             return answer
-        answer = answer_from(documents)
-        if answer.answered and not any(c.document_id in named for c in answer.citations):
-            answer = answer.model_copy(update={"caution": self._elsewhere(reader, named)})
-        return answer
+        wider = answer_from(documents)
+        if answer.answered and (
+            not wider.answered or len(wider.uncovered) >= len(answer.uncovered)
+        ):
+            return answer
+        if wider.answered and not any(c.document_id in named for c in wider.citations):
+            wider = wider.model_copy(update={"caution": self._elsewhere(reader, named)})
+        return wider
 
     @staticmethod
     def _elsewhere(reader: IndexReader, named: Sequence[str]) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import EVAL_DIR, SEED_DEV, CorpusFactory
+from conftest import EVAL_DIR, SEED, SEED_DEV, CorpusFactory
 
 from qa.answer.compose import ELISION
 from qa.attribution import is_bare_reference
@@ -228,11 +228,7 @@ def test_compose_a_question_about_two_actors_quotes_each(seed_service: QAService
     answer = seed_service.ask("What do Japan and China do on standards?")
     assert answer.answered, answer.message
     assert "ISO 34501" in answer.answer and "Japan" in answer.answer
-    assert len(answer.citations) == 2
-    # An actor the texts say nothing of is still what the answer lacks.
-    answer = seed_service.ask("What do Germany and Japan do on batteries?")
-    assert not answer.answered and answer.reason == "unsupported_detail"
-    assert answer.message is not None and "Germany" in answer.message
+    assert len(answer.citations) == 2 and answer.uncovered == []
 
 
 def test_compose_comparison_quotes_each_actor_on_its_own(seed_service: QAService) -> None:
@@ -466,6 +462,47 @@ def test_compose_a_name_in_the_title_is_said_by_every_passage_under_it(
     answer = service.ask("How much recycled cobalt does the EU require in new batteries?")
     assert answer.answered
     assert answer.answer.startswith("From 2031, new EV batteries must contain"), answer.answer
+
+
+def test_compose_what_each_actor_does_answers_for_those_the_texts_cover(
+    seed_service: QAService,
+) -> None:
+    # The article says nothing of Germany: Japan's part is answered, Germany's not covered.
+    answer = seed_service.ask("What do Germany and Japan do on batteries?")
+    assert answer.answered and "Japan" in answer.answer
+    assert answer.uncovered == ["Germany: batteries"]
+    _check_grounded(answer, seed_service)
+    # India is only Korea's partner in Korea's sentence: that does not say what India does.
+    answer = seed_service.ask("What do Korea and India do on batteries?")
+    assert answer.answered and "The Korean government" in answer.answer
+    assert "The Indian government" in answer.answer or answer.uncovered == ["India: batteries"]
+    # Neither covered: an abstention that names both.
+    answer = seed_service.ask("What do Germany and France do on batteries?")
+    assert not answer.answered and answer.reason == "unsupported_detail"
+    assert "Germany or France" in (answer.message or "")
+    # Dealings between them are not asked of each: nothing ties Germany to Japan.
+    answer = seed_service.ask("How do Germany and Japan cooperate with each other?")
+    assert not answer.answered and answer.reason == "unsupported_detail"
+
+
+def test_compose_a_named_document_that_covers_part_gives_way_to_the_corpus(
+    make_corpus, embedder
+) -> None:
+    # "EU" names the briefing, which says nothing of the US; the article says what both did.
+    briefing = (
+        "# EU Battery Regulation: what changes for EV batteries\n\n## Scope\n\n"
+        "The Batteries Regulation (EU) 2023/1542 replaces the 2006 Batteries Directive. It "
+        "applies to all batteries placed on the EU market, whether made in the EU or "
+        "imported.\n\n## Due diligence\n\n"
+        "Economic operators with a turnover above 40 million euros must run supply-chain due "
+        "diligence on cobalt, lithium, nickel and natural graphite.\n"
+    )
+    files = {"eu-battery-regulation.md": briefing, SEED.name: SEED.read_text(encoding="utf-8")}
+    service = _ingested(make_corpus, embedder, files)
+    answer = service.ask("What platforms have the EU and the US established for critical minerals?")
+    assert answer.answered and "Mineral Security Partnership" in answer.answer
+    assert answer.uncovered == []
+    assert answer.caution is not None and "eu-battery-regulation.md" in answer.caution
 
 
 def test_compose_answers_a_question_naming_a_section_from_the_sentences_under_it(

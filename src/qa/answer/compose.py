@@ -26,6 +26,7 @@ from qa.answer.questions import (
     asks_relation,
     asks_whether,
     document_ask,
+    each_actor,
     named_actors,
     naming_terms,
     plan_question,
@@ -242,6 +243,7 @@ def compose_answer(
         return _abstain(question, candidates, "no_evidence", NOT_COVERED, best)
     if not settings.answer_checks:
         return _answer(question, plan, quotes, candidates, uncovered, best)
+    each = _each_subject(plan)
     if not plan.is_multipart and not _related_pair(plan.question):  # a comparison is multipart
         quotes = _each_named(
             plan.question,
@@ -251,11 +253,23 @@ def compose_answer(
             threshold=judge.threshold,
             limit=limit,
             max_words=settings.max_quote_words,
+            each=each,
         )
+    # A question asking what each of several actors does answers for those the quotes are
+    # about, and names the others as not covered, as a comparison does.
+    unsaid = _unsaid(each, quotes, candidates)
+    if len(unsaid) == len(each):
+        unsaid = []
+    uncovered = [*uncovered, *(text for a, text in each_actor(plan.question) if a in unsaid)]
+    missing = [
+        actor(a).name
+        for a in _missing_actors(question, _cited(candidates, quotes))
+        if a not in unsaid
+    ]
     # A comparison quotes each actor's own sentences, and names those it has none of.
-    if not plan.compared and (missing := _missing_names(question, _cited(candidates, quotes))):
+    if not plan.compared and missing:
         message = (
-            f"{NOT_COVERED[:-1]}: they do not mention {', '.join(missing)} in connection with it."
+            f"{NOT_COVERED[:-1]}: they do not mention {_joined(missing)} in connection with it."
         )
         return _abstain(question, candidates, "unsupported_detail", message, best)
     if (why := _topic_unsupported(plan.question, candidates, quotes)) is not None:
@@ -849,15 +863,34 @@ def _by_the_doer(
     if len(quotes) < 2 or not doers:
         return list(quotes)
     wanted = set().union(*(_speaking_for(doer) for doer in doers))
-
-    def subjects(quote: Quote) -> set[str]:
-        texts = candidates[quote.candidate].passage.sentence_texts()
-        return {a for j in range(quote.first, quote.last + 1) for a in subject_actors(texts, j)}
-
-    about = [subjects(q) for q in quotes]
+    about = [_quote_subjects(q, candidates) for q in quotes]
     if not any(wanted & found for found in about):
         return list(quotes)
     return [q for q, found in zip(quotes, about, strict=True) if not found or wanted & found]
+
+
+def _quote_subjects(quote: Quote, candidates: Sequence[Candidate]) -> set[str]:
+    """The actors the sentences of `quote` are about (through their antecedents)."""
+    texts = candidates[quote.candidate].passage.sentence_texts()
+    return {a for j in range(quote.first, quote.last + 1) for a in subject_actors(texts, j)}
+
+
+def _each_subject(plan: QuestionPlan) -> tuple[str, ...]:
+    """The actors a question asks what each does, as its subject: "What do Korea and India
+    do on batteries?" (not how they deal with each other, and not a comparison, which asks
+    each in turn); () for one."""
+    if plan.compared or asks_relation(plan.question):
+        return ()
+    subjects = tuple(subject_actors([plan.question], 0))
+    return subjects if len(subjects) >= 2 else ()
+
+
+def _unsaid(
+    actor_ids: Sequence[str], quotes: Sequence[Quote], candidates: Sequence[Candidate]
+) -> list[str]:
+    """The actors of `actor_ids` that no quote is about (named only as a partner, if at all)."""
+    about = set().union(*(_quote_subjects(q, candidates) for q in quotes))
+    return [a for a in actor_ids if not _speaking_for(a) & about]
 
 
 def _each_named(
@@ -869,15 +902,20 @@ def _each_named(
     threshold: float,
     limit: int,
     max_words: int,
+    each: Sequence[str] = (),
 ) -> list[Quote]:
     """`quotes` and, for each actor the question names that their passages do not, the
     best sentence over `threshold` about that actor (its subject), ranking at most
     `QUOTABLE_MARGIN` below the best, while there is room under `limit`: "What do Japan
-    and China do on standards?" quotes China's standards and Japan's."""
+    and China do on standards?" quotes China's standards and Japan's. Of the actors the
+    question asks what each does (`each`), one the quotes only name as a partner ("The
+    Korean government is cooperating with Australia and India …") is missing too."""
     chosen = list(quotes)
     if not chosen or not ranked or len(named_actors(question)) < 2:
         return chosen  # one actor's quotes were chosen for naming it (`_says_what_is_named`)
-    for actor_id in _missing_actors(question, _cited(candidates, chosen)):
+    missing = _missing_actors(question, _cited(candidates, chosen))
+    missing += [a for a in _unsaid(each, chosen, candidates) if a not in missing]
+    for actor_id in missing:
         for sentence in ranked:
             if len(chosen) >= limit or sentence.score < ranked[0].score - QUOTABLE_MARGIN:
                 break

@@ -171,7 +171,7 @@ _COMPARE_ASK = re.compile(
 _COMPARE_WORDS = (
     "compare compared comparison contrast contrasts difference differences differ "
     "differs different similarity similarities between versus vs and with from to "
-    "how what is are the do does did on in about regarding of for their its"
+    "how what is are the do does did doing on in about regarding of for their its both"
 )
 
 
@@ -190,6 +190,12 @@ def compared_actors(question: str) -> list[tuple[str, str]]:
     put to it alone ("Japan: batteries", "South Korea: batteries"); else []."""
     if not is_comparison(question):
         return []
+    return each_actor(question)
+
+
+def each_actor(question: str) -> list[tuple[str, str]]:
+    """Each actor the question names, by id, with the question put to it alone ("Japan:
+    batteries"); [] for fewer than two."""
     from qa.actors import find_actors
 
     mentions = find_actors(question)
