@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from qa.answer.clauses import clause_end
+from qa.answer.clauses import actor_clauses, clause_end
 
 SUMMARY = (
     "This article summarizes the direction of international cooperation promoted by global "
@@ -102,3 +102,37 @@ def test_clauses_never_cut_a_qualification_a_list_or_a_shared_verb(sentence: str
 def test_clauses_leave_no_fragment_of_a_few_words() -> None:
     sentence = "It rained; and the long match between the two old rivals was put off until May."
     assert clause_end(sentence, _saying("rained"), _saying("nothing-asked")) is None
+
+
+ASEAN = (
+    "Thailand, Indonesia, and Vietnam attract foreign investment with market opportunities and "
+    "policy guidance, while the Philippines, with its rich nickel ore, strives to develop the "
+    "EV battery supply chain and actively participates in ASEAN electric vehicle development."
+)
+
+
+def test_clauses_of_one_actor_leave_out_another_subject_s_clause() -> None:
+    span = actor_clauses([ASEAN], 0, {"phl"}, opening=True)
+    assert span is not None
+    start, end = span
+    assert ASEAN[start:end].startswith("the Philippines, with its rich nickel ore")
+    assert end == len(ASEAN)
+    # Indonesia's part stops before the Philippines' nickel.
+    start, end = actor_clauses([ASEAN], 0, {"idn"}, opening=True) or (0, 0)
+    assert start == 0 and ASEAN[:end].endswith("market opportunities and policy guidance")
+    # Without `opening` (the quote starts at an antecedent), the start stays.
+    assert actor_clauses([ASEAN], 0, {"phl"}, opening=False) is None
+
+
+def test_clauses_of_one_subject_are_never_split() -> None:
+    korea = (
+        "The Korean government is cooperating with Australia and India to stabilize the "
+        "supply of raw materials; and continues to negotiate with the US to ensure that the "
+        "requirements for final assembly are beneficial to Korean companies."
+    )
+    # The clause after the semicolon has no subject of its own: it is still Korea's.
+    assert actor_clauses([korea], 0, {"kor"}, opening=True) is None
+    # Nor is a sentence cut for an actor it names only as a partner.
+    assert actor_clauses([korea], 0, {"usa"}, opening=True) is None
+    # All its clauses about the actors asked: whole.
+    assert actor_clauses([ASEAN], 0, {"tha", "phl"}, opening=True) is None

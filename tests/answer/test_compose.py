@@ -42,7 +42,7 @@ def _check_grounded(answer: Answer, service: QAService) -> None:
         quote, _, marker = piece.rpartition("[")
         citation = by_n[int(marker)]
         # A quote cut at the end of a clause is marked so; the words are still verbatim.
-        quote = quote.strip().removesuffix(ELISION.strip()).strip()
+        quote = quote.strip().removeprefix(ELISION).removesuffix(ELISION).strip()
         assert quote in citation.quote and quote in citation.text
     for citation in answer.citations:
         text = service.document(citation.document_id).text
@@ -126,7 +126,7 @@ def test_compose_quotes_the_clause_that_answers_and_marks_the_cut(
 ) -> None:
     answer = seed_service.ask("What does the article summarize?")
     assert answer.answered
-    assert answer.answer.endswith(f"South Korea, and ASEAN countries{ELISION} [1]")
+    assert answer.answer.endswith(f"South Korea, and ASEAN countries {ELISION} [1]")
     assert "explores the possible strategies" not in answer.answer
     [citation] = answer.citations
     [(a, b)] = citation.spans
@@ -144,6 +144,24 @@ def test_compose_quotes_the_clause_that_answers_and_marks_the_cut(
     )
     answer = whole.ask("What does the article summarize?")
     assert "explores the possible strategies" in answer.answer and ELISION not in answer.answer
+
+
+def test_compose_quotes_only_the_clauses_about_the_actor_asked(seed_service: QAService) -> None:
+    answer = seed_service.ask("What resource does the Philippines have?")
+    assert answer.answered
+    assert answer.answer.startswith(f"{ELISION} the Philippines, with its rich nickel ore")
+    assert "foreign investment" not in answer.answer
+    [citation] = answer.citations
+    [(a, b)] = citation.spans
+    text = seed_service.document(citation.document_id).text
+    assert text[a:b] == citation.quote and text[:a].endswith("policy guidance, while ")
+    _check_grounded(answer, seed_service)
+    # The nickel is the Philippines': it is never quoted as Indonesia's.
+    answer = seed_service.ask("What is Indonesia's nickel policy?")
+    assert "nickel" not in answer.answer
+    # Asked about the bloc, the sentence is about its members: whole.
+    answer = seed_service.ask("What is ASEAN doing?")
+    assert "foreign investment" in answer.answer and "rich nickel ore" in answer.answer
 
 
 def test_compose_recommendations_are_quoted_whole(seed_service: QAService) -> None:

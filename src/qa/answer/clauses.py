@@ -20,14 +20,22 @@ stays one verbatim span. Only these boundaries cut:
 
 A condition, an exception or a contrast of the same subject (", but only …", ", unless
 …", ", if …") never cuts: dropping it would change what the sentence claims.
+
+A sentence whose clauses have different subjects ("Thailand, Indonesia, and Vietnam
+attract foreign investment …, while the Philippines, with its rich nickel ore, strives to
+develop the EV battery supply chain …") is quoted, for a question about one of them, from
+the clause that names it to the last about it (`actor_clauses`): the Philippines' nickel
+is never quoted as Indonesia's, nor Thailand's investment as the Philippines'.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
-__all__ = ["MIN_CLAUSE_WORDS", "clause_end"]
+from qa.attribution import clause_attributions
+
+__all__ = ["MIN_CLAUSE_WORDS", "actor_clauses", "clause_end"]
 
 _CUT = re.compile(
     r";\s+(?!(?:except|unless|provided|only|but|however|although|though|subject|if|when)\b)"
@@ -90,3 +98,36 @@ def _ends_list_item(clause: str) -> bool:
 
 def _open(text: str, opening: str, closing: str) -> bool:
     return text.count(opening) > text.count(closing)
+
+
+# The conjunction that opens a clause of a sentence, not a word of what it says.
+_CONJUNCTION = re.compile(r"(?:while|whereas|but|and|yet)\s+", re.IGNORECASE)
+
+
+def actor_clauses(
+    sentences: Sequence[str], index: int, wanted: set[str], *, opening: bool
+) -> tuple[int, int] | None:
+    """The (start, end) in `sentences[index]` of its clauses about the actors `wanted`, when
+    the clauses before them (if `opening`) or after them have other named subjects; None
+    when the whole sentence is about them, or about none of them."""
+    clauses = clause_attributions(sentences, index)
+    about = [bool(wanted.intersection(c.subjects)) for c in clauses]
+    if len(clauses) < 2 or all(about) or not any(about):
+        return None
+    first = about.index(True)
+    last = len(about) - 1 - about[::-1].index(True)
+    if not opening or not all(c.subjects for c in clauses[:first]):
+        first = 0  # a clause before it about no one named may be its subject's own
+    if not all(c.subjects for c in clauses[last + 1 :]):
+        last = len(clauses) - 1
+    if first == 0 and last == len(clauses) - 1:
+        return None
+    sentence = sentences[index]
+    start = clauses[first].start if first else 0
+    if first and (conjunction := _CONJUNCTION.match(sentence, start)):
+        start = conjunction.end()
+    end = clauses[last].end if last < len(clauses) - 1 else len(sentence)
+    end = len(sentence[:end].rstrip(" ,;"))
+    if len(sentence[start:end].split()) < MIN_CLAUSE_WORDS:
+        return None
+    return start, end

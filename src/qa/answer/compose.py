@@ -15,7 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from qa.actors import actor, find_actors, related_ids
-from qa.answer.clauses import clause_end
+from qa.answer.clauses import actor_clauses, clause_end
 from qa.answer.language import foreign_language, language_name
 from qa.answer.questions import (
     MIN_NAME_LETTERS,
@@ -67,7 +67,8 @@ from qa.retrieval.lexical import content_terms, tokenize
 from qa.retrieval.retriever import Candidate, to_hit
 
 NOT_COVERED = "The documents do not cover this question."
-ELISION = " …"  # after a quote that stops before the end of its sentence
+# Marks a quote that stops before the end of its sentence, or starts after its start.
+ELISION = "…"
 EMPTY_CORPUS = "No documents are indexed yet, so there is nothing to answer from."
 # List questions read further down the ranking while new passages keep answering.
 LIST_ROUNDS = 2
@@ -392,17 +393,31 @@ _DOCUMENT_WORDS = "article report paper document study brief analysis text"
 
 
 def _to_clause(plan: QuestionPlan, quote: Quote, candidates: Sequence[Candidate]) -> Quote:
-    """`quote` up to the end of the clause of its last sentence that answers `plan`, when
-    the rest of the sentence says nothing it asks (`qa.answer.clauses`)."""
-    if quote.is_cut:
+    """`quote` without the clauses of its sentences about other actors than the question
+    asks about, or else up to the end of the clause of its last sentence that answers
+    `plan`, when the rest of the sentence says nothing it asks (`qa.answer.clauses`)."""
+    if quote.is_cut or quote.is_opened:
         return quote
     sentences = candidates[quote.candidate].passage.sentence_texts()
-    subjects = set(subject_actors(sentences, quote.last))
-    concerns = _concerns(plan.question, subjects)
-    end = clause_end(sentences[quote.last], _answers_what(plan.question), concerns)
-    if end is None:
-        return quote
-    cut = Quote(quote.candidate, quote.first, quote.last, quote.probability, clause=end)
+    wanted = _asked_ids(plan.question)
+    span = None
+    if wanted is not None:
+        single = quote.first == quote.last  # else the first names the last's subject
+        span = actor_clauses(sentences, quote.last, wanted, opening=single)
+    if span is not None:
+        start, end = span
+        cut = Quote(
+            quote.candidate, quote.first, quote.last, quote.probability,
+            clause=end if end < len(sentences[quote.last]) else None,
+            opening=start or None,
+        )  # fmt: skip
+    else:
+        subjects = set(subject_actors(sentences, quote.last))
+        concerns = _concerns(plan.question, subjects)
+        head = clause_end(sentences[quote.last], _answers_what(plan.question), concerns)
+        if head is None:
+            return quote
+        cut = Quote(quote.candidate, quote.first, quote.last, quote.probability, clause=head)
     if _lacks_detail(plan, candidates, [cut]) and not _lacks_detail(plan, candidates, [quote]):
         return quote  # the figure or date asked for is in the rest
     return cut
@@ -1023,7 +1038,8 @@ def _answer(
     numbers = {c: n for n, c in enumerate(passage_order, start=1)}
     # A quote cut at the end of a clause shows that its sentence goes on.
     parts = [
-        f"{q.text(candidates)}{ELISION if q.is_cut else ''} [{numbers[q.candidate]}]"
+        f"{ELISION + ' ' if q.is_opened else ''}{q.text(candidates)}"
+        f"{' ' + ELISION if q.is_cut else ''} [{numbers[q.candidate]}]"
         for q in ordered
     ]
     citations = []

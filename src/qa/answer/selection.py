@@ -30,18 +30,25 @@ QUOTABLE_MARGIN = 0.4
 @dataclass(frozen=True)
 class Quote:
     """A verbatim span of one passage: sentences `first..last` (inclusive), the last of
-    them up to its first `clause` characters when that is set (`qa.answer.clauses`)."""
+    them up to its first `clause` characters when that is set, the first from its
+    character `opening` on when that is (`qa.answer.clauses`)."""
 
     candidate: int
     first: int
     last: int
     probability: float
     clause: int | None = None
+    opening: int | None = None
 
     @property
     def is_cut(self) -> bool:
         """Whether the quote stops before the end of its last sentence."""
         return self.clause is not None
+
+    @property
+    def is_opened(self) -> bool:
+        """Whether the quote starts after the start of its first sentence."""
+        return self.opening is not None
 
     @classmethod
     def alone(cls, sentence: ScoredSentence) -> Quote:
@@ -57,11 +64,13 @@ class Quote:
         # find it; it is not quoted.
         passage = candidates[self.candidate].passage
         start, first_end = passage.sentences[self.first]
-        heading = run_in_heading(passage.text[start:first_end])
+        skip = run_in_heading(passage.text[start:first_end])
+        if self.opening is not None:
+            skip = max(skip, self.opening)
         last_start, last_end = passage.sentences[self.last]
         if self.clause is not None:
             last_end = min(last_end, last_start + self.clause)
-        return start + heading, last_end
+        return start + skip, last_end
 
     def context(self, candidates: Sequence[Candidate]) -> str:
         """The quote, and for a table row what heads it in its passage: the headings and
