@@ -50,6 +50,17 @@ def _check_grounded(answer: Answer, service: QAService) -> None:
         assert text[citation.start : citation.end] == citation.text
 
 
+def _one_quote(answer: Answer, service: QAService) -> tuple[str, str, str]:
+    """The document text before the answer's one quoted span, the span, and the text after;
+    the answer is checked grounded, and the span is its citation's quote."""
+    _check_grounded(answer, service)
+    [citation] = answer.citations
+    [(a, b)] = citation.spans
+    text = service.document(citation.document_id).text
+    assert text[a:b] == citation.quote
+    return text[:a], text[a:b], text[b:]
+
+
 @pytest.mark.parametrize("question", QUESTIONS)
 def test_compose_every_quote_is_verbatim_and_names_its_subject(
     seed_service: QAService, question: str
@@ -128,12 +139,9 @@ def test_compose_quotes_the_clause_that_answers_and_marks_the_cut(
     assert answer.answered
     assert answer.answer.endswith(f"South Korea, and ASEAN countries {ELISION} [1]")
     assert "explores the possible strategies" not in answer.answer
-    [citation] = answer.citations
-    [(a, b)] = citation.spans
-    text = seed_service.document(citation.document_id).text
-    assert text[a:b] == citation.quote and citation.quote.endswith("ASEAN countries")
-    assert text[b:].startswith(", and explores")  # the sentence goes on past the quote
-    _check_grounded(answer, seed_service)
+    _, quote, after = _one_quote(answer, seed_service)
+    assert quote.endswith("ASEAN countries")
+    assert after.startswith(", and explores")  # the sentence goes on past the quote
     # The rest of the sentence is the answer to "What is the article about?": kept.
     answer = seed_service.ask("What is the article about?")
     assert "explores the possible strategies" in answer.answer and ELISION not in answer.answer
@@ -151,11 +159,8 @@ def test_compose_quotes_only_the_clauses_about_the_actor_asked(seed_service: QAS
     assert answer.answered
     assert answer.answer.startswith(f"{ELISION} the Philippines, with its rich nickel ore")
     assert "foreign investment" not in answer.answer
-    [citation] = answer.citations
-    [(a, b)] = citation.spans
-    text = seed_service.document(citation.document_id).text
-    assert text[a:b] == citation.quote and text[:a].endswith("policy guidance, while ")
-    _check_grounded(answer, seed_service)
+    before, _, _ = _one_quote(answer, seed_service)
+    assert before.endswith("policy guidance, while ")
     # The nickel is the Philippines': it is never quoted as Indonesia's.
     answer = seed_service.ask("What is Indonesia's nickel policy?")
     assert "nickel" not in answer.answer
