@@ -1,5 +1,6 @@
-"""Where a quoted sentence may end early: at the end of a clause, when what follows it is a
-further predicate or a further subject's clause that says nothing the question asks.
+"""Where a quoted sentence may end early or start late: at the end of a clause, when what
+follows it is a further predicate or a further subject's clause that says nothing the
+question asks; at a clause of the actor asked about, when those before it are others'.
 
 "This article summarizes the direction of international cooperation …, including the EU,
 the US, Japan, South Korea, and ASEAN countries, and explores the possible strategies for

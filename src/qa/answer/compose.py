@@ -1036,7 +1036,7 @@ def _answer(
         ordered = list(quotes)
     passage_order = list(dict.fromkeys(q.candidate for q in ordered))
     numbers = {c: n for n, c in enumerate(passage_order, start=1)}
-    # A quote cut at the end of a clause shows that its sentence goes on.
+    # A quote cut at a clause shows that its sentence goes on, or began before it.
     parts = [
         f"{ELISION + ' ' if q.is_opened else ''}{q.text(candidates)}"
         f"{' ' + ELISION if q.is_cut else ''} [{numbers[q.candidate]}]"
