@@ -397,10 +397,9 @@ class QAService:
         if not named:
             return answer_from(documents)
         # A question naming a document is answered from it, so another document's figure is
-        # never quoted for it; only if it does not say is the whole corpus read, and then
-        # the answer says that it quotes other documents.
-        # An answer that leaves part of the question uncovered there is kept only if the
-        # whole corpus covers no more of it.
+        # never quoted for it; only if it does not say, or leaves part of the question
+        # uncovered that the whole corpus covers, is the corpus's answer taken, and then it
+        # says that it quotes other documents.
         answer = answer_from(named)
         if answer.answered and not answer.uncovered:
             return answer

@@ -20,15 +20,14 @@ from qa.answer.language import foreign_language, language_name
 from qa.answer.questions import (
     MIN_NAME_LETTERS,
     QuestionPlan,
+    asked_terms,
     asked_topic,
-    asked_words,
     asks_for_deeds,
     asks_relation,
     asks_whether,
     document_ask,
     each_actor,
     named_actors,
-    naming_terms,
     plan_question,
     proper_names,
     section_words,
@@ -426,8 +425,7 @@ def _to_clause(plan: QuestionPlan, quote: Quote, candidates: Sequence[Candidate]
 def _answers_what(question: str) -> Callable[[str], bool]:
     """Whether a text says a word of what the question asks, beyond whom it names and what
     it calls the text: "summarizes" for "What does the article summarize?"."""
-    asked = set(content_terms(asked_words(question))) - naming_terms(question)
-    asked -= set(content_terms(_DOCUMENT_WORDS))
+    asked = asked_terms(question) - set(content_terms(_DOCUMENT_WORDS))
     return lambda text: bool(asked.intersection(tokenize([text])[0]))
 
 
@@ -436,7 +434,7 @@ def _concerns(question: str, subjects: set[str]) -> Callable[[str], bool]:
     question asks, or names an actor it asks about (or a member or bloc of one) other than
     the sentence's subjects: "… to Korean companies" in a sentence about Korea is more
     about Korea, not another answer to "How does the Korean government …?"."""
-    asked = set(content_terms(asked_words(question))) - naming_terms(question)
+    asked = asked_terms(question)
     others = (_asked_ids(question) or set()) - subjects
 
     def concerns(text: str) -> bool:
@@ -643,7 +641,7 @@ def _adds(question: str) -> Callable[[Sequence[str], str], bool]:
     # Who the question names is the subject's business, not news: after "Japan …
     # assists companies in expanding overseas markets", "The Japanese government has also
     # …" adds nothing to "How does the Japanese government help its companies abroad?".
-    asked = set(content_terms(asked_words(question))) - naming_terms(question)
+    asked = asked_terms(question)
     deeds = asks_for_deeds(question)
 
     def adds(said: Sequence[str], more: str) -> bool:

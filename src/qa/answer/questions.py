@@ -430,6 +430,14 @@ _SPEAKS_FOR = re.compile(
 )
 
 
+@lru_cache(maxsize=256)
+def asked_terms(question: str) -> frozenset[str]:
+    """The stemmed content words of what a question asks (`asked_words`), besides the words
+    that name whom it asks about (`naming_terms`): "How does the Japanese government help
+    its companies abroad?" gives {help, compani, abroad}."""
+    return frozenset(content_terms(asked_words(question))) - naming_terms(question)
+
+
 def naming_terms(question: str) -> frozenset[str]:
     """The stemmed words with which a question names its countries, blocs and
     organisations, with the body that speaks for one: "How does the Japanese government
